@@ -1,0 +1,538 @@
+"""GPT-1 (Radford et al., 2018, "Improving Language Understanding by Generative Pre-Training").
+
+A 12-layer decoder-only Transformer: token + learned position embeddings, then blocks of masked
+self-attention and a GELU MLP. Where it departs from GPT-2: each block normalises AFTER its
+residual sums (`ln_1(x + attn(x))`, `ln_2(n + mlp(n))`), there is no final LayerNorm, no
+residual-scaled init, 512 positions and a 40,478-token BPE vocabulary.
+
+Where it departs from transformers' port (`models/openai`), which it otherwise matches number for
+number: attention goes through transformers' backends (SDPA by default, eager, flash, flex) rather
+than a hand-built masked matmul; there is a KV cache for generation; blocks support gradient
+checkpointing; projections are `nn.Linear` (the port's Conv1D weights are transposed on
+conversion); position ids follow the padding mask, so left-padded batches are right; and
+`GPT1DoubleHeads` is the paper's fine-tuning model, with the auxiliary LM loss of L3 = L2 + lambda L1.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import GenerationMixin, PreTrainedModel
+from transformers.activations import ACT2FN
+from transformers.cache_utils import Cache, DynamicCache
+from transformers.masking_utils import create_causal_mask
+from transformers.modeling_layers import GradientCheckpointingLayer
+from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
+from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS, slice_logits_to_keep
+from transformers.dynamic_module_utils import custom_object_save
+from transformers.utils import ModelOutput, can_return_tuple, is_torchdynamo_compiling
+from transformers.utils.generic import merge_with_config_defaults
+from transformers.utils.output_capturing import OutputRecorder, capture_outputs
+
+from .configuration_gpt1 import GPT1Config
+
+IGNORE_INDEX = -100
+
+
+def eager_attention_forward(
+    module: nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float,
+    dropout: float = 0.0,
+    **kwargs,
+):
+    """Attention written out; the reference the other backends are checked against."""
+    attn_weights = torch.matmul(query, key.transpose(2, 3)) * scaling
+    if attention_mask is not None:
+        attn_weights = attn_weights + attention_mask
+    attn_weights = F.softmax(attn_weights, dim=-1, dtype=torch.float32).to(query.dtype)
+    attn_weights = F.dropout(attn_weights, p=dropout, training=module.training)
+    # [batch, heads, seq, head_dim] -> [batch, seq, heads, head_dim]
+    attn_output = torch.matmul(attn_weights, value).transpose(1, 2).contiguous()
+    return attn_output, attn_weights
+
+
+class GPT1Attention(nn.Module):
+    """Masked multi-head self-attention with one fused Q/K/V projection."""
+
+    def __init__(self, config: GPT1Config, layer_idx: int):
+        super().__init__()
+        self.config = config
+        self.layer_idx = layer_idx
+        self.num_heads = config.num_attention_heads
+        self.head_dim = config.hidden_size // config.num_attention_heads
+        self.scaling = self.head_dim**-0.5
+        self.attention_dropout = config.attn_pdrop
+        self.is_causal = True
+        self.c_attn = nn.Linear(config.hidden_size, 3 * config.hidden_size)
+        self.c_proj = nn.Linear(config.hidden_size, config.hidden_size)
+        self.resid_dropout = nn.Dropout(config.resid_pdrop)
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        past_key_values: Cache | None = None,
+        **kwargs,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        input_shape = hidden_states.shape[:-1]
+        # [batch, seq, 3 * hidden] -> 3 x [batch, heads, seq, head_dim]
+        qkv = self.c_attn(hidden_states).view(*input_shape, 3, self.num_heads, self.head_dim)
+        query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+
+        if past_key_values is not None:
+            key, value = past_key_values.update(key, value, self.layer_idx)
+
+        attention_interface: Callable = ALL_ATTENTION_FUNCTIONS.get_interface(
+            self.config._attn_implementation, eager_attention_forward
+        )
+        attn_output, attn_weights = attention_interface(
+            self,
+            query,
+            key,
+            value,
+            attention_mask,
+            dropout=self.attention_dropout if self.training else 0.0,
+            scaling=self.scaling,
+            **kwargs,
+        )
+        # [batch, seq, heads, head_dim] -> [batch, seq, hidden]
+        attn_output = attn_output.reshape(*input_shape, -1).contiguous()
+        return self.resid_dropout(self.c_proj(attn_output)), attn_weights
+
+
+class GPT1MLP(nn.Module):
+    """Position-wise feed-forward: hidden -> 4 x hidden, GELU (tanh approximation), back."""
+
+    def __init__(self, config: GPT1Config):
+        super().__init__()
+        self.c_fc = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.act = ACT2FN[config.hidden_act]
+        self.c_proj = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.dropout = nn.Dropout(config.resid_pdrop)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.c_proj(self.act(self.c_fc(hidden_states))))
+
+
+class GPT1Block(GradientCheckpointingLayer):
+    """One Transformer block, normalised after each residual sum (post-LN, unlike GPT-2)."""
+
+    def __init__(self, config: GPT1Config, layer_idx: int):
+        super().__init__()
+        self.attn = GPT1Attention(config, layer_idx)
+        self.ln_1 = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_epsilon)
+        self.mlp = GPT1MLP(config)
+        self.ln_2 = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_epsilon)
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        past_key_values: Cache | None = None,
+        **kwargs,
+    ) -> torch.Tensor:
+        attn_output, _ = self.attn(hidden_states, attention_mask, past_key_values, **kwargs)
+        hidden_states = self.ln_1(hidden_states + attn_output)
+        return self.ln_2(hidden_states + self.mlp(hidden_states))
+
+
+class GPT1PreTrainedModel(PreTrainedModel):
+    """Weight init (N(0, 0.02), zero biases, no GPT-2 residual scaling), saving and backend flags."""
+
+    config: GPT1Config
+    config_class = GPT1Config
+    base_model_prefix = "transformer"
+    supports_gradient_checkpointing = True
+    _no_split_modules = ["GPT1Block"]
+    _skip_keys_device_placement = ["past_key_values"]
+    _supports_flash_attn = True
+    _supports_sdpa = True
+    _supports_flex_attn = True
+    _supports_attention_backend = True
+    _can_compile_fullgraph = True
+    _can_record_outputs = {
+        "hidden_states": GPT1Block,
+        "attentions": OutputRecorder(GPT1Attention, index=1),
+    }
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """Save as transformers does, plus this model code, which the config's `auto_map` points to."""
+        super().save_pretrained(save_directory, *args, **kwargs)
+        if kwargs.get("is_main_process", True):
+            custom_object_save(self, save_directory)
+
+
+class GPT1Model(GPT1PreTrainedModel):
+    """The GPT-1 trunk: embeddings and blocks, returning the last block's hidden states."""
+
+    def __init__(self, config: GPT1Config):
+        super().__init__(config)
+        self.tokens_embed = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.positions_embed = nn.Embedding(config.max_position_embeddings, config.hidden_size)
+        self.drop = nn.Dropout(config.embd_pdrop)
+        self.h = nn.ModuleList([GPT1Block(config, i) for i in range(config.num_hidden_layers)])
+        self.gradient_checkpointing = False
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.tokens_embed
+
+    def set_input_embeddings(self, new_embeddings: nn.Embedding):
+        self.tokens_embed = new_embeddings
+
+    @merge_with_config_defaults
+    @capture_outputs
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        past_key_values: Cache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        **kwargs,
+    ) -> BaseModelOutputWithPast:
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("GPT1Model needs exactly one of input_ids or inputs_embeds")
+        if use_cache and past_key_values is None:
+            past_key_values = DynamicCache(config=self.config)
+        past_length = past_key_values.get_seq_length() if past_key_values is not None else 0
+        batch_size, seq_length = input_ids.shape if input_ids is not None else inputs_embeds.shape[:2]
+        if not is_torchdynamo_compiling():
+            self._check_inputs(input_ids, attention_mask, position_ids, batch_size, seq_length, past_length)
+
+        if inputs_embeds is None:
+            inputs_embeds = self.tokens_embed(input_ids)
+        mask_position_ids = position_ids
+        if position_ids is None and attention_mask is not None and attention_mask.dim() == 2:
+            # positions count real tokens only, so a left-padded sequence sees the positions it would unpadded
+            position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, -seq_length:]
+        elif position_ids is None:
+            position_ids = torch.arange(past_length, past_length + seq_length, device=inputs_embeds.device)[None]
+
+        causal_mask = create_causal_mask(
+            config=self.config,
+            inputs_embeds=inputs_embeds,
+            attention_mask=attention_mask,
+            past_key_values=past_key_values,
+            position_ids=mask_position_ids,
+        )
+        hidden_states = self.drop(inputs_embeds + self.positions_embed(position_ids))
+        for block in self.h:
+            hidden_states = block(hidden_states, causal_mask, past_key_values, position_ids=position_ids, **kwargs)
+        # no final LayerNorm: GPT-1's last block already ends with one
+        return BaseModelOutputWithPast(
+            last_hidden_state=hidden_states, past_key_values=past_key_values if use_cache else None
+        )
+
+    def _check_inputs(self, input_ids, attention_mask, position_ids, batch_size, seq_length, past_length):
+        """Raise a ValueError for inputs that would otherwise fail deep inside the network, or silently."""
+        n_positions = self.config.max_position_embeddings
+        if past_length + seq_length > n_positions:
+            raise ValueError(
+                f"GPT-1 has {n_positions} positions, but the input needs {past_length + seq_length} "
+                f"({past_length} cached + {seq_length} new tokens); truncate the input or generate fewer tokens"
+            )
+        if input_ids is not None and input_ids.numel() > 0:
+            low, high = int(input_ids.min()), int(input_ids.max())
+            if low < 0 or high >= self.config.vocab_size:
+                raise ValueError(
+                    f"input_ids must lie in [0, vocab_size={self.config.vocab_size}), found values in [{low}, {high}]; "
+                    "add the fine-tuning tokens with model.resize_token_embeddings first"
+                )
+        if attention_mask is not None and attention_mask.dim() == 2:
+            expected = (batch_size, past_length + seq_length)
+            if tuple(attention_mask.shape) != expected:
+                raise ValueError(
+                    f"attention_mask has shape {tuple(attention_mask.shape)}, expected {expected} "
+                    "(batch, cached + new tokens)"
+                )
+        if position_ids is not None and (position_ids.min() < 0 or position_ids.max() >= n_positions):
+            raise ValueError(f"position_ids must lie in [0, {n_positions})")
+
+
+class GPT1LMHeadModel(GPT1PreTrainedModel, GenerationMixin):
+    """GPT-1 with its language-modelling head, tied to the token embedding: pretraining and generation."""
+
+    _tied_weights_keys = {"lm_head.weight": "transformer.tokens_embed.weight"}
+
+    def __init__(self, config: GPT1Config):
+        super().__init__(config)
+        self.loss_type = "ForCausalLM"  # the shifted-token cross-entropy of transformers' loss registry
+        self.transformer = GPT1Model(config)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.post_init()
+
+    @can_return_tuple
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        past_key_values: Cache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        labels: torch.LongTensor | None = None,
+        use_cache: bool | None = None,
+        logits_to_keep: int | torch.Tensor = 0,
+        **kwargs,
+    ) -> CausalLMOutputWithPast:
+        """`labels` are the input ids themselves (shifted inside); -100 marks tokens left out of the loss."""
+        if labels is not None and not is_torchdynamo_compiling():
+            check_lm_labels(labels, input_ids if input_ids is not None else inputs_embeds[..., 0], self.config)
+        outputs: BaseModelOutputWithPast = self.transformer(
+            input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            past_key_values=past_key_values,
+            inputs_embeds=inputs_embeds,
+            use_cache=use_cache,
+            **kwargs,
+        )
+        hidden_states = slice_logits_to_keep(outputs.last_hidden_state, logits_to_keep)
+        logits = self.lm_head(hidden_states)
+        loss = None
+        if labels is not None:
+            loss = self.loss_function(logits, labels, vocab_size=self.config.vocab_size, **kwargs)
+        return CausalLMOutputWithPast(
+            loss=loss,
+            logits=logits,
+            past_key_values=outputs.past_key_values,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+        )
+
+
+@dataclass
+class GPT1DoubleHeadsOutput(ModelOutput):
+    """Outputs of `GPT1DoubleHeads`, named as transformers' DoubleHeads models name them.
+
+    Args:
+        loss: `mc_loss + lm_coef * lm_loss` (the paper's L3), or whichever of the two was computed.
+        mc_loss: the task loss (L2): cross-entropy, or mean squared error for a one-label regression.
+        lm_loss: the auxiliary LM loss (L1), averaged over each sequence's real tokens, then over sequences.
+        logits: LM logits, `[batch, num_sequences, seq_len, vocab]`.
+        mc_logits: task scores, `[batch, num_sequences]` for multiple choice, else `[batch, num_labels]`.
+    """
+
+    loss: torch.FloatTensor | None = None
+    mc_loss: torch.FloatTensor | None = None
+    lm_loss: torch.FloatTensor | None = None
+    logits: torch.FloatTensor | None = None
+    mc_logits: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+
+
+class GPT1DoubleHeads(GPT1PreTrainedModel):
+    """GPT-1 fine-tuning model: the trunk, its LM head and the paper's linear classifier.
+
+    Inputs are `[batch, num_sequences, seq_len]` (a 2-D batch is one sequence per example), each
+    sequence built as SPEC section 5 says (`start ... extract`). The classifier reads the final
+    state at the extract token. With `config.classifier_type == "multiple_choice"` each sequence
+    gets one score and the softmax runs across them (RACE, Story Cloze); with `"pooled"` the
+    extract states of an example's sequences are added and mapped to `num_labels` (one sequence
+    for classification and entailment, both orders for similarity; MSE when `num_labels == 1`).
+    """
+
+    _tied_weights_keys = {"lm_head.weight": "transformer.tokens_embed.weight"}
+    fixed_classifier_type: str | None = None
+
+    def __init__(self, config: GPT1Config):
+        if self.fixed_classifier_type is not None:
+            config.classifier_type = self.fixed_classifier_type
+        super().__init__(config)
+        self.transformer = GPT1Model(config)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        num_outputs = 1 if config.classifier_type == "multiple_choice" else config.num_labels
+        self.classifier = nn.Linear(config.hidden_size, num_outputs)
+        self.post_init()
+
+    @can_return_tuple
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        mc_token_ids: torch.LongTensor | None = None,
+        labels: torch.LongTensor | None = None,
+        mc_labels: torch.Tensor | None = None,
+        **kwargs,
+    ) -> GPT1DoubleHeadsOutput:
+        """Args:
+        mc_token_ids: `[batch, num_sequences]` index of the token whose state the classifier reads;
+            by default the first extract token of each sequence, as the original code.
+        labels: LM labels shaped like `input_ids` (-100 = ignored). When omitted and `mc_labels` is
+            given, the auxiliary LM loss runs on `input_ids` over the real (unpadded) tokens.
+        mc_labels: `[batch]` choice index, class index, or regression target.
+        """
+        if input_ids is None and inputs_embeds is None:
+            raise ValueError("GPT1DoubleHeads needs input_ids or inputs_embeds")
+        shape_source = input_ids if input_ids is not None else inputs_embeds[..., 0]
+        if shape_source.dim() == 2:
+            # [batch, seq_len] -> [batch, 1, seq_len]
+            input_ids, attention_mask, position_ids, labels = (
+                t[:, None] if t is not None else None for t in (input_ids, attention_mask, position_ids, labels)
+            )
+            inputs_embeds = inputs_embeds[:, None] if inputs_embeds is not None else None
+            mc_token_ids = mc_token_ids[:, None] if mc_token_ids is not None and mc_token_ids.dim() == 1 else mc_token_ids
+            shape_source = shape_source[:, None]
+        if shape_source.dim() != 3:
+            raise ValueError(
+                f"GPT1DoubleHeads takes input_ids of shape [batch, num_sequences, seq_len], got {tuple(shape_source.shape)}"
+            )
+        batch_size, num_sequences, seq_length = shape_source.shape
+        if not is_torchdynamo_compiling():
+            self._check_task_inputs(input_ids, attention_mask, mc_token_ids, labels, mc_labels, shape_source.shape)
+
+        def flat(tensor):
+            # [batch, num_sequences, seq_len, ...] -> [batch * num_sequences, seq_len, ...]
+            return tensor.flatten(0, 1) if tensor is not None else None
+
+        outputs: BaseModelOutputWithPast = self.transformer(
+            flat(input_ids),
+            attention_mask=flat(attention_mask),
+            position_ids=flat(position_ids),
+            inputs_embeds=flat(inputs_embeds),
+            use_cache=False,
+            **kwargs,
+        )
+        hidden_states = outputs.last_hidden_state  # [batch * num_sequences, seq_len, hidden]
+        lm_logits = self.lm_head(hidden_states)
+
+        if mc_token_ids is None:
+            # the original reads the FIRST extract token of each sequence
+            mc_token_ids = (flat(input_ids) == self.config.extract_token_id).int().argmax(-1)
+        rows = torch.arange(hidden_states.shape[0], device=hidden_states.device)
+        extract_states = hidden_states[rows, mc_token_ids.reshape(-1)]
+        extract_states = extract_states.view(batch_size, num_sequences, -1)
+        # one dropout mask per example, shared by all its sequences, as the original
+        keep = F.dropout(
+            extract_states.new_ones(batch_size, 1, extract_states.shape[-1]),
+            p=self.config.classifier_dropout,
+            training=self.training,
+        )
+        extract_states = extract_states * keep
+        if self.config.classifier_type == "multiple_choice":
+            mc_logits = self.classifier(extract_states).squeeze(-1)  # [batch, num_sequences]
+        else:
+            mc_logits = self.classifier(extract_states.sum(1))  # [batch, num_labels]
+
+        mc_loss = None
+        if mc_labels is not None:
+            if mc_logits.shape[-1] == 1:
+                mc_loss = F.mse_loss(mc_logits.squeeze(-1).float(), mc_labels.float())
+            else:
+                mc_loss = F.cross_entropy(mc_logits.float(), mc_labels.long())
+
+        if labels is None and mc_labels is not None and self.config.lm_coef > 0 and input_ids is not None:
+            # the auxiliary objective is language modelling of the task inputs themselves
+            labels = input_ids if attention_mask is None else input_ids.masked_fill(attention_mask == 0, IGNORE_INDEX)
+        lm_loss = sequence_mean_lm_loss(lm_logits, flat(labels)) if labels is not None else None
+
+        if mc_loss is not None and lm_loss is not None:
+            loss = mc_loss + self.config.lm_coef * lm_loss
+        else:
+            loss = mc_loss if mc_loss is not None else lm_loss
+        return GPT1DoubleHeadsOutput(
+            loss=loss,
+            mc_loss=mc_loss,
+            lm_loss=lm_loss,
+            logits=lm_logits.view(batch_size, num_sequences, seq_length, -1),
+            mc_logits=mc_logits,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+        )
+
+    def _check_task_inputs(self, input_ids, attention_mask, mc_token_ids, labels, mc_labels, input_shape):
+        """Raise a ValueError naming the task input whose shape or values the heads cannot use."""
+        batch_size, num_sequences, seq_length = input_shape
+        if attention_mask is not None and tuple(attention_mask.shape) != tuple(input_shape):
+            raise ValueError(f"attention_mask has shape {tuple(attention_mask.shape)}, expected {tuple(input_shape)}")
+        if mc_token_ids is not None:
+            if tuple(mc_token_ids.shape) != (batch_size, num_sequences):
+                raise ValueError(
+                    f"mc_token_ids has shape {tuple(mc_token_ids.shape)}, expected {(batch_size, num_sequences)}"
+                )
+            if mc_token_ids.min() < 0 or mc_token_ids.max() >= seq_length:
+                raise ValueError(f"mc_token_ids must lie in [0, seq_len={seq_length})")
+        elif input_ids is not None:
+            has_extract = (input_ids == self.config.extract_token_id).any(-1)
+            if not bool(has_extract.all()):
+                example, sequence = (~has_extract).nonzero()[0].tolist()
+                raise ValueError(
+                    f"sequence {sequence} of example {example} has no extract token "
+                    f"(extract_token_id={self.config.extract_token_id}); append it or pass mc_token_ids"
+                )
+        else:
+            raise ValueError("with inputs_embeds, pass mc_token_ids to say where the extract token is")
+        if labels is not None:
+            check_lm_labels(labels, input_ids if input_ids is not None else labels, self.config)
+        if mc_labels is None:
+            return
+        if tuple(mc_labels.shape) != (batch_size,):
+            raise ValueError(f"mc_labels has shape {tuple(mc_labels.shape)}, expected {(batch_size,)}")
+        if self.config.classifier_type == "multiple_choice":
+            num_classes = num_sequences
+        elif self.config.num_labels == 1:
+            return
+        else:
+            num_classes = self.config.num_labels
+        if mc_labels.is_floating_point() or mc_labels.min() < 0 or mc_labels.max() >= num_classes:
+            raise ValueError(f"mc_labels must be integers in [0, {num_classes}), got {mc_labels.tolist()}")
+
+
+class GPT1ForSequenceClassification(GPT1DoubleHeads):
+    """`GPT1DoubleHeads` with the pooled classifier (classification, entailment, similarity, regression)."""
+
+    fixed_classifier_type = "pooled"
+
+
+class GPT1ForMultipleChoice(GPT1DoubleHeads):
+    """`GPT1DoubleHeads` with the multiple-choice classifier (one score per sequence)."""
+
+    fixed_classifier_type = "multiple_choice"
+
+
+def check_lm_labels(labels: torch.Tensor, inputs: torch.Tensor, config: GPT1Config):
+    """Raise a ValueError if LM labels do not match the input shape or lie outside the vocabulary."""
+    if labels.shape != inputs.shape:
+        raise ValueError(f"labels has shape {tuple(labels.shape)}, expected the input's {tuple(inputs.shape)}")
+    real = labels[labels != IGNORE_INDEX]
+    if real.numel() and (real.min() < 0 or real.max() >= config.vocab_size):
+        raise ValueError(f"labels must be -100 or lie in [0, vocab_size={config.vocab_size})")
+
+
+def sequence_mean_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """LM loss averaged over each sequence's labelled tokens, then over sequences (as the original).
+
+    Args:
+        logits: `[sequences, seq_len, vocab]`, position t predicting token t + 1.
+        labels: `[sequences, seq_len]`, the input ids with -100 where no loss is taken.
+    """
+    # shift the labels rather than the logits, so the logits are not copied
+    targets = F.pad(labels[:, 1:], (0, 1), value=IGNORE_INDEX)
+    token_losses = F.cross_entropy(
+        logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE_INDEX, reduction="none"
+    ).view_as(targets)
+    counts = (targets != IGNORE_INDEX).sum(-1)
+    per_sequence = token_losses.sum(-1) / counts.clamp(min=1)
+    has_tokens = (counts > 0).to(per_sequence.dtype)
+    return (per_sequence * has_tokens).sum() / has_tokens.sum().clamp(min=1)
+
+
+__all__ = [
+    "GPT1PreTrainedModel",
+    "GPT1Model",
+    "GPT1LMHeadModel",
+    "GPT1DoubleHeads",
+    "GPT1DoubleHeadsOutput",
+    "GPT1ForSequenceClassification",
+    "GPT1ForMultipleChoice",
+]
