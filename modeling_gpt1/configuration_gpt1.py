@@ -49,19 +49,19 @@ class GPT1Config(PreTrainedConfig):
     num_attention_heads: int = 12
     intermediate_size: int = 3072
     hidden_act: str = "gelu_pytorch_tanh"  # the paper's GELU is the tanh approximation
-    embd_pdrop: float = 0.1
-    attn_pdrop: float = 0.1
-    resid_pdrop: float = 0.1
-    layer_norm_epsilon: float = 1e-5
-    initializer_range: float = 0.02
+    embd_pdrop: float | int = 0.1
+    attn_pdrop: float | int = 0.1
+    resid_pdrop: float | int = 0.1
+    layer_norm_epsilon: float | int = 1e-5
+    initializer_range: float | int = 0.02
     use_cache: bool = True
     tie_word_embeddings: bool = True
     pad_token_id: int | None = None
     bos_token_id: int | None = None
     eos_token_id: int | None = None
 
-    lm_coef: float = 0.5
-    classifier_dropout: float = 0.1
+    lm_coef: float | int = 0.5
+    classifier_dropout: float | int = 0.1
     classifier_type: str = "multiple_choice"
     start_token_id: int | None = 40478
     delimiter_token_id: int | None = 40479

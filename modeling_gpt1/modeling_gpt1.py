@@ -13,6 +13,7 @@ conversion); position ids follow the padding mask, so left-padded batches are ri
 `GPT1DoubleHeads` is the paper's fine-tuning model, with the auxiliary LM loss of L3 = L2 + lambda L1.
 """
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -225,7 +226,14 @@ class GPT1Model(GPT1PreTrainedModel):
         )
         hidden_states = self.drop(inputs_embeds + self.positions_embed(position_ids))
         for block in self.h:
-            hidden_states = block(hidden_states, causal_mask, past_key_values, position_ids=position_ids, **kwargs)
+            # the cache goes by keyword: checkpointing drops it from the recomputation only then
+            hidden_states = block(
+                hidden_states,
+                attention_mask=causal_mask,
+                past_key_values=past_key_values,
+                position_ids=position_ids,
+                **kwargs,
+            )
         # no final LayerNorm: GPT-1's last block already ends with one
         return BaseModelOutputWithPast(
             last_hidden_state=hidden_states, past_key_values=past_key_values if use_cache else None
@@ -307,6 +315,16 @@ class GPT1LMHeadModel(GPT1PreTrainedModel, GenerationMixin):
             attentions=outputs.attentions,
         )
 
+    def _validate_generated_length(self, generation_config, input_ids_length, has_default_max_length):
+        """transformers' length checks, plus refusing up front to generate past the learned positions."""
+        super()._validate_generated_length(generation_config, input_ids_length, has_default_max_length)
+        n_positions = self.config.max_position_embeddings
+        if generation_config.max_length > n_positions:
+            raise ValueError(
+                f"generation would reach {generation_config.max_length} tokens, but GPT-1 has {n_positions} positions; "
+                f"with this {input_ids_length}-token prompt ask for at most {n_positions - input_ids_length} new tokens"
+            )
+
 
 @dataclass
 class GPT1DoubleHeadsOutput(ModelOutput):
@@ -344,7 +362,8 @@ class GPT1DoubleHeads(GPT1PreTrainedModel):
     fixed_classifier_type: str | None = None
 
     def __init__(self, config: GPT1Config):
-        if self.fixed_classifier_type is not None:
+        if self.fixed_classifier_type not in (None, config.classifier_type):
+            config = copy.deepcopy(config)  # leave the caller's config as it was
             config.classifier_type = self.fixed_classifier_type
         super().__init__(config)
         self.transformer = GPT1Model(config)
@@ -432,8 +451,7 @@ class GPT1DoubleHeads(GPT1PreTrainedModel):
                 mc_loss = F.cross_entropy(mc_logits.float(), mc_labels.long())
 
         if labels is None and mc_labels is not None and self.config.lm_coef > 0 and input_ids is not None:
-            # the auxiliary objective is language modelling of the task inputs themselves
-            labels = input_ids if attention_mask is None else input_ids.masked_fill(attention_mask == 0, IGNORE_INDEX)
+            labels = auxiliary_lm_labels(input_ids, attention_mask)
         lm_loss = sequence_mean_lm_loss(lm_logits, flat(labels)) if labels is not None else None
 
         if mc_loss is not None and lm_loss is not None:
@@ -507,6 +525,19 @@ def check_lm_labels(labels: torch.Tensor, inputs: torch.Tensor, config: GPT1Conf
     real = labels[labels != IGNORE_INDEX]
     if real.numel() and (real.min() < 0 or real.max() >= config.vocab_size):
         raise ValueError(f"labels must be -100 or lie in [0, vocab_size={config.vocab_size})")
+
+
+def auxiliary_lm_labels(input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+    """LM labels for the auxiliary objective: the task inputs themselves, predicted from real tokens only.
+
+    A token is a target when it and the token before it are real, so neither padding nor (with left
+    padding) the first real token counts; with right padding this is the original's mask.
+    """
+    if attention_mask is None:
+        return input_ids
+    real = attention_mask.bool()
+    is_target = real & F.pad(real[..., :-1], (1, 0), value=False)
+    return input_ids.masked_fill(~is_target, IGNORE_INDEX)
 
 
 def sequence_mean_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
