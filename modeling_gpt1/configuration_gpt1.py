@@ -1,6 +1,5 @@
 """GPT-1 configuration: the paper's network and fine-tuning settings as transformers fields."""
 
-
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
@@ -95,7 +94,9 @@ class GPT1Config(PreTrainedConfig):
         if self.lm_coef < 0:
             raise ValueError(f"GPT1Config.lm_coef must be >= 0, got {self.lm_coef}")
         if self.classifier_type not in CLASSIFIER_TYPES:
-            raise ValueError(f"GPT1Config.classifier_type must be one of {CLASSIFIER_TYPES}, got {self.classifier_type!r}")
+            raise ValueError(
+                f"GPT1Config.classifier_type must be one of {CLASSIFIER_TYPES}, got {self.classifier_type!r}"
+            )
         task_ids = {}
         for name in ("start_token_id", "delimiter_token_id", "extract_token_id"):
             value = getattr(self, name)

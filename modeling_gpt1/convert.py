@@ -68,7 +68,9 @@ def from_openai_gpt(source) -> GPT1PreTrainedModel:
 def to_openai_gpt(model: GPT1PreTrainedModel):
     """transformers' `OpenAIGPT*` counterpart of one of our models, same weights."""
     if type(model) not in PORT_CLASS:
-        raise ValueError(f"to_openai_gpt takes GPT1Model, GPT1LMHeadModel or GPT1DoubleHeads, got {type(model).__name__}")
+        raise ValueError(
+            f"to_openai_gpt takes GPT1Model, GPT1LMHeadModel or GPT1DoubleHeads, got {type(model).__name__}"
+        )
     config = model.config
     if config.intermediate_size != 4 * config.hidden_size:
         raise ValueError(

@@ -23,11 +23,11 @@ from torch import nn
 from transformers import GenerationMixin, PreTrainedModel
 from transformers.activations import ACT2FN
 from transformers.cache_utils import Cache, DynamicCache
+from transformers.dynamic_module_utils import custom_object_save
 from transformers.masking_utils import create_causal_mask
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS, slice_logits_to_keep
-from transformers.dynamic_module_utils import custom_object_save
 from transformers.utils import ModelOutput, can_return_tuple, is_torchdynamo_compiling
 from transformers.utils.generic import merge_with_config_defaults
 from transformers.utils.output_capturing import OutputRecorder, capture_outputs
@@ -251,8 +251,8 @@ class GPT1Model(GPT1PreTrainedModel):
             low, high = int(input_ids.min()), int(input_ids.max())
             if low < 0 or high >= self.config.vocab_size:
                 raise ValueError(
-                    f"input_ids must lie in [0, vocab_size={self.config.vocab_size}), found values in [{low}, {high}]; "
-                    "add the fine-tuning tokens with model.resize_token_embeddings first"
+                    f"input_ids must lie in [0, vocab_size={self.config.vocab_size}), found values in "
+                    f"[{low}, {high}]; add the fine-tuning tokens with model.resize_token_embeddings first"
                 )
         if attention_mask is not None and attention_mask.dim() == 2:
             expected = (batch_size, past_length + seq_length)
@@ -321,8 +321,9 @@ class GPT1LMHeadModel(GPT1PreTrainedModel, GenerationMixin):
         n_positions = self.config.max_position_embeddings
         if generation_config.max_length > n_positions:
             raise ValueError(
-                f"generation would reach {generation_config.max_length} tokens, but GPT-1 has {n_positions} positions; "
-                f"with this {input_ids_length}-token prompt ask for at most {n_positions - input_ids_length} new tokens"
+                f"generation would reach {generation_config.max_length} tokens, but GPT-1 has {n_positions} "
+                f"positions; with this {input_ids_length}-token prompt ask for at most "
+                f"{n_positions - input_ids_length} new tokens"
             )
 
 
@@ -400,11 +401,13 @@ class GPT1DoubleHeads(GPT1PreTrainedModel):
                 t[:, None] if t is not None else None for t in (input_ids, attention_mask, position_ids, labels)
             )
             inputs_embeds = inputs_embeds[:, None] if inputs_embeds is not None else None
-            mc_token_ids = mc_token_ids[:, None] if mc_token_ids is not None and mc_token_ids.dim() == 1 else mc_token_ids
+            if mc_token_ids is not None and mc_token_ids.dim() == 1:
+                mc_token_ids = mc_token_ids[:, None]
             shape_source = shape_source[:, None]
         if shape_source.dim() != 3:
             raise ValueError(
-                f"GPT1DoubleHeads takes input_ids of shape [batch, num_sequences, seq_len], got {tuple(shape_source.shape)}"
+                "GPT1DoubleHeads takes input_ids of shape [batch, num_sequences, seq_len], "
+                f"got {tuple(shape_source.shape)}"
             )
         batch_size, num_sequences, seq_length = shape_source.shape
         if not is_torchdynamo_compiling():

@@ -55,7 +55,9 @@ def test_checkpointing_keeps_double_heads_gradients(no_dropout_config, make_task
 
 
 @pytest.mark.parametrize("backend", ["eager", "sdpa"])
-def test_checkpointing_with_a_cache_passed_in_keeps_gradients_and_leaves_the_cache_alone(backend, no_dropout_config, make_ids):
+def test_checkpointing_with_a_cache_passed_in_keeps_gradients_and_leaves_the_cache_alone(
+    backend, no_dropout_config, make_ids
+):
     torch.manual_seed(0)
     plain = GPT1LMHeadModel(no_dropout_config).train()
     plain.set_attn_implementation(backend)
