@@ -14,6 +14,7 @@ conversion); position ids follow the padding mask, so left-padded batches are ri
 """
 
 import copy
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,6 +38,19 @@ from .configuration_gpt1 import GPT1Config
 IGNORE_INDEX = -100
 
 
+def dropout_mask(shape: torch.Size, p: float, device: torch.device) -> torch.Tensor:
+    """Boolean mask, True with probability p (rounded to 1/65536), cut from 64-bit random draws.
+
+    Drawing a float per element is most of what dropout costs on CPU; one 64-bit draw gives three
+    uniform 16-bit values instead (its top 16 bits lack the sign bit and are left out).
+    """
+    numel = math.prod(shape)
+    draws = torch.empty(-(-numel // 3), dtype=torch.int64, device=device).random_()
+    # [draws] -> [draws, 4] int16 slices, little-endian: slice 3 holds the (always clear) sign bit
+    bits = draws.view(torch.int16).view(-1, 4)[:, :3].reshape(-1)[:numel]
+    return (bits < round(p * 65536) - 32768).view(shape)
+
+
 def eager_attention_forward(
     module: nn.Module,
     query: torch.Tensor,
@@ -47,12 +61,24 @@ def eager_attention_forward(
     dropout: float = 0.0,
     **kwargs,
 ):
-    """Attention written out; the reference the other backends are checked against."""
-    attn_weights = torch.matmul(query, key.transpose(2, 3)) * scaling
+    """Attention written out, with as few passes over the [seq, seq] scores as the maths allows.
+
+    The 1/sqrt(head_dim) scale and the dropout rescaling act on the [seq, head_dim] query and value
+    rather than on the scores; the softmax runs in the scores' dtype (PyTorch accumulates half
+    precision in fp32); dropout keeps a 1-byte mask for backward where F.dropout keeps a float one
+    on CPU. Returned weights are the dropped-out probabilities, without the 1/(1 - p) rescaling.
+    """
+    attn_weights = torch.matmul(query * scaling, key.transpose(2, 3))
     if attention_mask is not None:
+        if attention_mask.dtype != attn_weights.dtype:
+            # under autocast the mask is fp32: clamp it so its minimum stays finite in the scores' dtype
+            attention_mask = attention_mask.clamp(min=torch.finfo(attn_weights.dtype).min).to(attn_weights.dtype)
         attn_weights = attn_weights + attention_mask
-    attn_weights = F.softmax(attn_weights, dim=-1, dtype=torch.float32).to(query.dtype)
-    attn_weights = F.dropout(attn_weights, p=dropout, training=module.training)
+    attn_weights = F.softmax(attn_weights, dim=-1)
+    if dropout > 0.0 and module.training:
+        dropped = dropout_mask(attn_weights.shape, dropout, attn_weights.device)
+        attn_weights = attn_weights.masked_fill(dropped, 0.0)
+        value = value * (1.0 / (1.0 - dropout))
     # [batch, heads, seq, head_dim] -> [batch, seq, heads, head_dim]
     attn_output = torch.matmul(attn_weights, value).transpose(1, 2).contiguous()
     return attn_output, attn_weights
@@ -201,7 +227,8 @@ class GPT1Model(GPT1PreTrainedModel):
     ) -> BaseModelOutputWithPast:
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("GPT1Model needs exactly one of input_ids or inputs_embeds")
-        if use_cache and past_key_values is None:
+        if use_cache and past_key_values is None and not self.training:
+            # training builds no cache unless one is passed in: nothing would read it
             past_key_values = DynamicCache(config=self.config)
         past_length = past_key_values.get_seq_length() if past_key_values is not None else 0
         batch_size, seq_length = input_ids.shape if input_ids is not None else inputs_embeds.shape[:2]

@@ -4,7 +4,8 @@ import copy
 
 import torch
 
-from modeling_gpt1 import GPT1LMHeadModel
+from modeling_gpt1 import GPT1Config, GPT1LMHeadModel
+from modeling_gpt1.modeling_gpt1 import GPT1Attention, dropout_mask, eager_attention_forward
 
 TOLERANCE = 1e-5
 
@@ -58,3 +59,29 @@ def test_eager_attention_probabilities_are_causal_and_normalised(tiny_config, ma
         assert probs.shape == (2, tiny_config.num_attention_heads, 9, 9)
         torch.testing.assert_close(probs.sum(-1), torch.ones(2, tiny_config.num_attention_heads, 9))
         assert torch.all(probs.triu(diagonal=1) == 0)
+
+
+def test_dropout_mask_drops_each_position_with_probability_p():
+    shape = torch.Size((4, 3, 128, 129))  # an element count that does not divide by three
+    mask = dropout_mask(shape, 0.1, torch.device("cpu"))
+    assert mask.shape == shape and mask.dtype == torch.bool
+    # every slice of the 64-bit draws is uniform, so no position modulo 3 or 4 is favoured
+    for step in (3, 4):
+        for offset in range(step):
+            rate = mask.flatten()[offset::step].float().mean().item()
+            assert abs(rate - 0.1) < 0.005, (step, offset, rate)
+
+
+def test_eager_dropout_zeroes_probabilities_and_rescales_the_output():
+    torch.manual_seed(0)
+    attention = GPT1Attention(GPT1Config(n_embd=64, n_head=4, attn_pdrop=0.25, resid_pdrop=0.0), 0).train()
+    query, key, value = (torch.randn(2, 4, 64, 16) for _ in range(3))
+    mask = torch.full((64, 64), float("-inf")).triu(1)
+    output, weights = eager_attention_forward(attention, query, key, value, mask, scaling=0.25, dropout=0.25)
+    probabilities = torch.softmax((query @ key.transpose(2, 3)) * 0.25 + mask, dim=-1)
+    kept = weights != 0
+    # kept probabilities are untouched, about a quarter of the attended ones are dropped
+    torch.testing.assert_close(weights[kept], probabilities[kept])
+    assert abs(1 - kept[probabilities > 0].float().mean().item() - 0.25) < 0.02
+    # [batch, heads, seq, head_dim] -> [batch, seq, heads, head_dim], scaled by 1 / (1 - p)
+    torch.testing.assert_close(output, (weights @ value / 0.75).transpose(1, 2))
