@@ -46,7 +46,7 @@ class GPT1Config(PreTrainedConfig):
     hidden_size: int = 768
     num_hidden_layers: int = 12
     num_attention_heads: int = 12
-    intermediate_size: int = 3072
+    intermediate_size: int | None = None  # 4 x hidden_size (3072 for GPT-1) when not given
     hidden_act: str = "gelu_pytorch_tanh"  # the paper's GELU is the tanh approximation
     embd_pdrop: float | int = 0.1
     attn_pdrop: float | int = 0.1
@@ -68,6 +68,8 @@ class GPT1Config(PreTrainedConfig):
 
     def __post_init__(self, **kwargs):
         super().__post_init__(**kwargs)
+        if self.intermediate_size is None:
+            self.intermediate_size = 4 * self.hidden_size
         if getattr(self, "auto_map", None) is None:
             self.auto_map = dict(AUTO_MAP)
         self._check_fields()

@@ -96,3 +96,8 @@ def test_float_fields_accept_integers(field, value):
 def test_invalid_setting_raises_value_error_naming_the_field(overrides, field):
     with pytest.raises(ValueError, match=field):
         GPT1Config(**{**TINY_CONFIG, **overrides})
+
+
+def test_intermediate_size_defaults_to_four_times_the_width():
+    assert GPT1Config(n_embd=64, n_head=2).intermediate_size == 256
+    assert GPT1Config(n_embd=64, n_head=2, intermediate_size=100).intermediate_size == 100
