@@ -237,6 +237,7 @@ class GPT1Model(GPT1PreTrainedModel):
 
         if inputs_embeds is None:
             inputs_embeds = self.tokens_embed(input_ids)
+        # only position ids the caller gave go to the mask helper, which reads their resets as packed sequences
         mask_position_ids = position_ids
         if position_ids is None and attention_mask is not None and attention_mask.dim() == 2:
             # positions count real tokens only, so a left-padded sequence sees the positions it would unpadded
