@@ -96,8 +96,9 @@ def test_auto_class_loads_our_class(auto_name, tiny_config, tmp_path):
     assert type(auto_class.from_config(tiny_config)) is model_class
 
 
-def test_saved_folder_ships_the_code_and_a_complete_auto_map(tiny_config, tmp_path):
-    GPT1LMHeadModel(tiny_config).save_pretrained(tmp_path)
+@pytest.mark.parametrize("model_class", [GPT1Model, GPT1LMHeadModel, GPT1DoubleHeads])
+def test_saved_folder_ships_the_code_and_a_complete_auto_map(model_class, tiny_config, tmp_path):
+    model_class(tiny_config).save_pretrained(tmp_path)
     auto_map = json.loads((tmp_path / "config.json").read_text())["auto_map"]
     assert auto_map == {
         "AutoConfig": "configuration_gpt1.GPT1Config",
