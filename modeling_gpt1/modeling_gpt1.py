@@ -275,13 +275,13 @@ class GPT1Model(GPT1PreTrainedModel):
                 f"GPT-1 has {n_positions} positions, but the input needs {past_length + seq_length} "
                 f"({past_length} cached + {seq_length} new tokens); truncate the input or generate fewer tokens"
             )
-        if input_ids is not None and input_ids.numel() > 0:
-            low, high = int(input_ids.min()), int(input_ids.max())
-            if low < 0 or high >= self.config.vocab_size:
-                raise ValueError(
-                    f"input_ids must lie in [0, vocab_size={self.config.vocab_size}), found values in "
-                    f"[{low}, {high}]; add the fine-tuning tokens with model.resize_token_embeddings first"
-                )
+        # each value check reads one flag back from the device, and the values only when it fails
+        if input_ids is not None and bool(((input_ids < 0) | (input_ids >= self.config.vocab_size)).any()):
+            raise ValueError(
+                f"input_ids must lie in [0, vocab_size={self.config.vocab_size}), found values in "
+                f"[{int(input_ids.min())}, {int(input_ids.max())}]; add the fine-tuning tokens with "
+                "model.resize_token_embeddings first"
+            )
         if attention_mask is not None and attention_mask.dim() == 2:
             expected = (batch_size, past_length + seq_length)
             if tuple(attention_mask.shape) != expected:
@@ -289,7 +289,7 @@ class GPT1Model(GPT1PreTrainedModel):
                     f"attention_mask has shape {tuple(attention_mask.shape)}, expected {expected} "
                     "(batch, cached + new tokens)"
                 )
-        if position_ids is not None and (position_ids.min() < 0 or position_ids.max() >= n_positions):
+        if position_ids is not None and bool(((position_ids < 0) | (position_ids >= n_positions)).any()):
             raise ValueError(f"position_ids must lie in [0, {n_positions})")
 
 
@@ -553,8 +553,8 @@ def check_lm_labels(labels: torch.Tensor, inputs: torch.Tensor, config: GPT1Conf
     """Raise a ValueError if LM labels do not match the input shape or lie outside the vocabulary."""
     if labels.shape != inputs.shape:
         raise ValueError(f"labels has shape {tuple(labels.shape)}, expected the input's {tuple(inputs.shape)}")
-    real = labels[labels != IGNORE_INDEX]
-    if real.numel() and (real.min() < 0 or real.max() >= config.vocab_size):
+    outside = (labels != IGNORE_INDEX) & ((labels < 0) | (labels >= config.vocab_size))
+    if bool(outside.any()):
         raise ValueError(f"labels must be -100 or lie in [0, vocab_size={config.vocab_size})")
 
 
