@@ -34,8 +34,6 @@ from modeling_gpt1 import GPT1Config, GPT1LMHeadModel
 from modeling_gpt1.convert import to_openai_gpt
 
 MODELS = ("ours", "port")
-# ours has a KV cache; a training step must not build one
-TRAIN_KWARGS = {"ours": {"use_cache": False}, "port": {}}
 LEARNING_RATE = 2.5e-4  # the paper's maximum learning rate
 MIB = 2**20
 
@@ -120,10 +118,10 @@ def median_seconds(calls, warmup, runs, device):
     return {name: statistics.median(values) for name, values in seconds.items()}, results
 
 
-def train_step(name, model, optimizer, input_ids, dtype):
+def train_step(model, optimizer, input_ids, dtype):
     """One language-modelling step: forward with labels, backward, AdamW."""
     with precision(input_ids.device, dtype):
-        loss = model(input_ids=input_ids, labels=input_ids, **TRAIN_KWARGS[name]).loss
+        loss = model(input_ids=input_ids, labels=input_ids).loss
     loss.backward()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
@@ -172,7 +170,7 @@ def bench_train(args, device):
     if peak is not None:
         print(f"measured bf16 matmul peak: {peak / 1e12:.1f} TFLOP/s")
     for dtype in dtypes(args.dtype):
-        steps = {name: partial(train_step, name, models[name], optimizers[name], input_ids, dtype) for name in MODELS}
+        steps = {name: partial(train_step, models[name], optimizers[name], input_ids, dtype) for name in MODELS}
         seconds, _ = median_seconds(steps, args.warmup, args.steps, device)
         speed = {name: tokens / seconds[name] for name in MODELS}
         label = f"train {dtype} tokens/s ({args.batch_size}x{args.seq_len})"
@@ -231,18 +229,18 @@ def step_memory(name, device_name, dtype, batch_size, seq_len, seed, attn_implem
     optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
     input_ids = random_ids((batch_size, seq_len), model.config.vocab_size, device, seed)
     # the warm-up step allocates the AdamW state; its gradients are freed again by zero_grad
-    train_step(name, model, optimizer, input_ids, dtype)
+    train_step(model, optimizer, input_ids, dtype)
     gc.collect()
     synchronize(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
         baseline = torch.cuda.memory_allocated(device)
-        train_step(name, model, optimizer, input_ids, dtype)
+        train_step(model, optimizer, input_ids, dtype)
         synchronize(device)
         return baseline, torch.cuda.max_memory_allocated(device)
     baseline = rss("VmRSS")
     reset_peak_rss()
-    train_step(name, model, optimizer, input_ids, dtype)
+    train_step(model, optimizer, input_ids, dtype)
     # not `ru_maxrss`: it also keeps the peak of the parent this process was forked from before its exec
     return baseline, rss("VmHWM")
 

@@ -111,7 +111,7 @@ def evaluate(model, windows: torch.Tensor, batch_size: int, accelerator: Acceler
     totals = torch.zeros(2, device=accelerator.device)  # [sum of token losses, number of predicted tokens]
     for batch in windows[accelerator.process_index :: accelerator.num_processes].split(batch_size):
         batch = batch.to(accelerator.device)
-        loss = model(batch, labels=batch, use_cache=False).loss.float()
+        loss = model(batch, labels=batch, use_cache=False).loss.float()  # no KV cache to keep in evaluation
         predicted = batch.numel() - batch.shape[0]  # the first token of each window is not predicted
         totals += torch.stack([loss * predicted, totals.new_tensor(predicted)])
     totals = accelerator.reduce(totals, reduction="sum")
@@ -169,7 +169,7 @@ def main():
     recent_losses, start = [], time.perf_counter()
     for step in progress:
         batch = random_windows(train_ids, args.batch_size, args.block_size, generator).to(accelerator.device)
-        loss = model(batch, labels=batch, use_cache=False).loss  # no KV cache to build while training
+        loss = model(batch, labels=batch).loss
         accelerator.backward(loss)
         accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
         optimizer.step()

@@ -27,8 +27,11 @@ PORT_CLASSIFIER, OUR_CLASSIFIER = "multiple_choice_head.summary.", "classifier."
 ACTIVATIONS = {"gelu": "gelu_pytorch_tanh", "relu": "relu", "silu": "silu", "swish": "silu"}
 
 
-def from_openai_gpt(source) -> GPT1PreTrainedModel:
-    """Our counterpart of a transformers `OpenAIGPT*` model (or of a folder saved from one), same weights."""
+def from_openai_gpt(source, **config_kwargs) -> GPT1PreTrainedModel:
+    """Our counterpart of a transformers `OpenAIGPT*` model (or of a folder saved from one), same weights.
+
+    `config_kwargs` set what the port's config has no field for (`extract_token_id`, `lm_coef`, ...).
+    """
     if isinstance(source, (str, os.PathLike)):
         source = _load_port(source)
     port_class = next((cls for cls in OUR_CLASS if type(source) is cls), None)
@@ -46,7 +49,6 @@ def from_openai_gpt(source) -> GPT1PreTrainedModel:
         n_embd=port_config.n_embd,
         n_layer=port_config.n_layer,
         n_head=port_config.n_head,
-        intermediate_size=4 * port_config.n_embd,
         hidden_act=ACTIVATIONS[port_config.afn],
         embd_pdrop=float(port_config.embd_pdrop),
         attn_pdrop=float(port_config.attn_pdrop),
@@ -54,14 +56,10 @@ def from_openai_gpt(source) -> GPT1PreTrainedModel:
         layer_norm_epsilon=port_config.layer_norm_epsilon,
         initializer_range=port_config.initializer_range,
         classifier_dropout=float(port_config.summary_first_dropout),
+        **config_kwargs,
     )
     model = OUR_CLASS[port_class](config)
-    state = {}
-    for key, value in source.state_dict().items():
-        if key.endswith(CONV1D_WEIGHTS):
-            value = value.t()
-        state[key.replace(PORT_CLASSIFIER, OUR_CLASSIFIER)] = value.contiguous()
-    model.load_state_dict(state, strict=True)
+    model.load_state_dict(converted_state(source, PORT_CLASSIFIER, OUR_CLASSIFIER), strict=True)
     return model.to(source.dtype).train(source.training)
 
 
@@ -96,13 +94,18 @@ def to_openai_gpt(model: GPT1PreTrainedModel):
         summary_first_dropout=config.classifier_dropout,
     )
     port = PORT_CLASS[type(model)](port_config)
+    port.load_state_dict(converted_state(model, OUR_CLASSIFIER, PORT_CLASSIFIER), strict=True)
+    return port.to(model.dtype).train(model.training)
+
+
+def converted_state(model, classifier_from: str, classifier_to: str) -> dict:
+    """`model`'s state dict with the Conv1D/Linear weights transposed and the classifier renamed."""
     state = {}
     for key, value in model.state_dict().items():
         if key.endswith(CONV1D_WEIGHTS):
             value = value.t()
-        state[key.replace(OUR_CLASSIFIER, PORT_CLASSIFIER)] = value.contiguous()
-    port.load_state_dict(state, strict=True)
-    return port.to(model.dtype).train(model.training)
+        state[key.replace(classifier_from, classifier_to)] = value.contiguous()
+    return state
 
 
 def _load_port(folder):

@@ -44,6 +44,8 @@ def dropout_mask(shape: torch.Size, p: float, device: torch.device) -> torch.Ten
     Drawing a float per element is most of what dropout costs on CPU; one 64-bit draw gives three
     uniform 16-bit values instead (its top 16 bits lack the sign bit and are left out).
     """
+    if is_torchdynamo_compiling():
+        return torch.rand(shape, device=device) < p  # dynamo cannot trace the in-place random_
     numel = math.prod(shape)
     draws = torch.empty(-(-numel // 3), dtype=torch.int64, device=device).random_()
     # [draws] -> [draws, 4] int16 slices, little-endian: slice 3 holds the (always clear) sign bit
@@ -129,7 +131,7 @@ class GPT1Attention(nn.Module):
             **kwargs,
         )
         # [batch, seq, heads, head_dim] -> [batch, seq, hidden]
-        attn_output = attn_output.reshape(*input_shape, -1).contiguous()
+        attn_output = attn_output.reshape(*input_shape, -1)
         return self.resid_dropout(self.c_proj(attn_output)), attn_weights
 
 
@@ -388,6 +390,8 @@ class GPT1DoubleHeads(GPT1PreTrainedModel):
     """
 
     _tied_weights_keys = {"lm_head.weight": "transformer.tokens_embed.weight"}
+    # its loss is a mean per sequence, so the Trainer must not rescale it by a token count
+    accepts_loss_kwargs = False
     fixed_classifier_type: str | None = None
 
     def __init__(self, config: GPT1Config):
@@ -413,7 +417,9 @@ class GPT1DoubleHeads(GPT1PreTrainedModel):
         mc_labels: torch.Tensor | None = None,
         **kwargs,
     ) -> GPT1DoubleHeadsOutput:
-        """Args:
+        """Scores and losses of the paper's fine-tuning model.
+
+        Args:
         mc_token_ids: `[batch, num_sequences]` index of the token whose state the classifier reads;
             by default the first extract token of each sequence, as the original code.
         labels: LM labels shaped like `input_ids` (-100 = ignored). When omitted and `mc_labels` is
@@ -461,6 +467,7 @@ class GPT1DoubleHeads(GPT1PreTrainedModel):
             mc_token_ids = (flat(input_ids) == self.config.extract_token_id).int().argmax(-1)
         rows = torch.arange(hidden_states.shape[0], device=hidden_states.device)
         extract_states = hidden_states[rows, mc_token_ids.reshape(-1)]
+        # [batch * num_sequences, hidden] -> [batch, num_sequences, hidden]
         extract_states = extract_states.view(batch_size, num_sequences, -1)
         # one dropout mask per example, shared by all its sequences, as the original
         keep = F.dropout(
@@ -476,7 +483,7 @@ class GPT1DoubleHeads(GPT1PreTrainedModel):
 
         mc_loss = None
         if mc_labels is not None:
-            if mc_logits.shape[-1] == 1:
+            if self.config.classifier_type == "pooled" and self.config.num_labels == 1:
                 mc_loss = F.mse_loss(mc_logits.squeeze(-1).float(), mc_labels.float())
             else:
                 mc_loss = F.cross_entropy(mc_logits.float(), mc_labels.long())

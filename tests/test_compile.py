@@ -48,3 +48,16 @@ def test_inductor_compiled_lm_matches_eager(tiny_config, make_ids):
     compiled, eager = compiled_and_eager_lm(tiny_config, make_ids, backend="inductor")
     torch.testing.assert_close(compiled.logits, eager.logits, atol=1e-5, rtol=0)
     torch.testing.assert_close(compiled.loss, eager.loss, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("backend", ["eager", "sdpa"])
+def test_training_step_is_one_graph_with_dropout(backend, tiny_config, make_ids):
+    torch.manual_seed(0)
+    model = GPT1LMHeadModel(tiny_config).train()
+    model.set_attn_implementation(backend)
+    compiled = torch.compile(model, fullgraph=True, backend="eager")
+    ids = make_ids(2, 12)
+    loss = compiled(ids, labels=ids).loss
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)

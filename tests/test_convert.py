@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from conftest import EXTRACT
 
 from modeling_gpt1 import GPT1DoubleHeads, GPT1LMHeadModel, GPT1Model
 from modeling_gpt1.convert import from_openai_gpt, to_openai_gpt
@@ -31,3 +32,9 @@ def test_from_a_folder_saved_by_the_port(model_class, tiny_config, tmp_path):
     ours = from_openai_gpt(tmp_path)
     assert type(ours) is model_class
     assert_state_dicts_identical(to_openai_gpt(ours).state_dict(), port.state_dict())
+
+
+def test_from_openai_gpt_takes_the_settings_the_port_has_no_field_for(tiny_config):
+    port = to_openai_gpt(GPT1DoubleHeads(tiny_config))
+    ours = from_openai_gpt(port, extract_token_id=EXTRACT, lm_coef=0.25)
+    assert ours.config.extract_token_id == EXTRACT and ours.config.lm_coef == 0.25

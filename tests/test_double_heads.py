@@ -70,6 +70,14 @@ def test_multiple_choice_loss_is_cross_entropy_over_the_sequences(tiny_config, m
     torch.testing.assert_close(out.mc_loss, F.cross_entropy(out.mc_logits, mc_labels))
 
 
+def test_one_sequence_multiple_choice_is_still_cross_entropy(tiny_config, make_task_ids):
+    model = double_heads(tiny_config)
+    with torch.no_grad():
+        out = model(make_task_ids(2, 1, 10), mc_labels=torch.tensor([0, 0]))
+    # a softmax over one choice is certain: the loss is zero, not a regression error
+    torch.testing.assert_close(out.mc_loss, torch.tensor(0.0))
+
+
 def test_loss_is_task_loss_plus_lm_coef_times_lm_loss(tiny_config, make_task_ids):
     tiny_config.lm_coef = 0.3
     model = double_heads(tiny_config)
