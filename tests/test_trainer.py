@@ -43,3 +43,24 @@ def test_trainer_fine_tunes_double_heads_and_the_loss_falls(tiny_config, make_ta
     assert len(losses) == 20
     assert all(torch.isfinite(torch.tensor(losses)))
     assert sum(losses[-4:]) / 4 < sum(losses[:4]) / 4 - 0.2
+
+
+def test_trainer_evaluates_double_heads_with_mc_labels_as_the_label(tiny_config, make_task_ids, tmp_path):
+    model = GPT1DoubleHeads(tiny_config)
+    args = TrainingArguments(
+        output_dir=str(tmp_path),
+        report_to=[],
+        use_cpu=True,
+        per_device_eval_batch_size=8,
+        label_names=["mc_labels"],  # the forward also takes LM `labels`, which the Trainer would wait for
+        disable_tqdm=True,
+    )
+
+    def accuracy(prediction):
+        # predictions are every output but the loss: (LM logits, mc_logits)
+        return {"accuracy": float((prediction.predictions[1].argmax(-1) == prediction.label_ids).mean())}
+
+    dataset = ChoiceDataset(make_task_ids)
+    metrics = Trainer(model=model, args=args, eval_dataset=dataset, compute_metrics=accuracy).evaluate()
+    assert torch.isfinite(torch.tensor(metrics["eval_loss"]))
+    assert 0.0 <= metrics["eval_accuracy"] <= 1.0
