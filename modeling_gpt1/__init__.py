@@ -19,6 +19,15 @@ from .modeling_gpt1 import (
     GPT1PreTrainedModel,
 )
 
+# `register_for_auto_class` makes `save_pretrained` write the code files beside the weights, and the
+# Auto class into the config's `auto_map`, for `trust_remote_code=True` users
+GPT1Config.register_for_auto_class()
+GPT1Model.register_for_auto_class("AutoModel")
+GPT1LMHeadModel.register_for_auto_class("AutoModelForCausalLM")
+GPT1DoubleHeads.register_for_auto_class("AutoModelForMultipleChoice")
+GPT1ForMultipleChoice.register_for_auto_class("AutoModelForMultipleChoice")
+GPT1ForSequenceClassification.register_for_auto_class("AutoModelForSequenceClassification")
+
 AutoConfig.register(GPT1Config.model_type, GPT1Config)
 AutoModel.register(GPT1Config, GPT1Model)
 AutoModelForCausalLM.register(GPT1Config, GPT1LMHeadModel)

@@ -24,7 +24,6 @@ from torch import nn
 from transformers import GenerationMixin, PreTrainedModel
 from transformers.activations import ACT2FN
 from transformers.cache_utils import Cache, DynamicCache
-from transformers.dynamic_module_utils import custom_object_save
 from transformers.masking_utils import create_causal_mask
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
@@ -189,12 +188,6 @@ class GPT1PreTrainedModel(PreTrainedModel):
         "hidden_states": GPT1Block,
         "attentions": OutputRecorder(GPT1Attention, index=1),
     }
-
-    def save_pretrained(self, save_directory, *args, **kwargs):
-        """Save as transformers does, plus this model code, which the config's `auto_map` points to."""
-        super().save_pretrained(save_directory, *args, **kwargs)
-        if kwargs.get("is_main_process", True):
-            custom_object_save(self, save_directory)
 
 
 class GPT1Model(GPT1PreTrainedModel):
@@ -403,6 +396,9 @@ class GPT1DoubleHeads(GPT1PreTrainedModel):
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
         num_outputs = 1 if config.classifier_type == "multiple_choice" else config.num_labels
         self.classifier = nn.Linear(config.hidden_size, num_outputs)
+        # the Auto class a saved copy names for this model follows its classifier
+        if config.classifier_type == "pooled":
+            self._auto_class = "AutoModelForSequenceClassification"
         self.post_init()
 
     @can_return_tuple

@@ -2,12 +2,15 @@
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
 import textwrap
+import types
 
 import pytest
 import torch
+import transformers
 from conftest import EXTRACT, TINY_CONFIG
 from safetensors.torch import load_file
 from transformers import (
@@ -96,17 +99,30 @@ def test_auto_class_loads_our_class(auto_name, tiny_config, tmp_path):
     assert type(auto_class.from_config(tiny_config)) is model_class
 
 
-@pytest.mark.parametrize("model_class", [GPT1Model, GPT1LMHeadModel, GPT1DoubleHeads])
-def test_saved_folder_ships_the_code_and_a_complete_auto_map(model_class, tiny_config, tmp_path):
+@pytest.mark.parametrize(
+    "model_class, classifier_type, auto_name",
+    [
+        (GPT1Model, "multiple_choice", "AutoModel"),
+        (GPT1LMHeadModel, "multiple_choice", "AutoModelForCausalLM"),
+        (GPT1DoubleHeads, "multiple_choice", "AutoModelForMultipleChoice"),
+        (GPT1DoubleHeads, "pooled", "AutoModelForSequenceClassification"),
+    ],
+)
+def test_saved_folder_ships_the_code_and_a_complete_auto_map(
+    model_class, classifier_type, auto_name, tiny_config, tmp_path
+):
+    tiny_config.classifier_type = classifier_type
     model_class(tiny_config).save_pretrained(tmp_path)
     auto_map = json.loads((tmp_path / "config.json").read_text())["auto_map"]
-    assert auto_map == {
+    expected = {
         "AutoConfig": "configuration_gpt1.GPT1Config",
         "AutoModel": "modeling_gpt1.GPT1Model",
         "AutoModelForCausalLM": "modeling_gpt1.GPT1LMHeadModel",
         "AutoModelForSequenceClassification": "modeling_gpt1.GPT1ForSequenceClassification",
         "AutoModelForMultipleChoice": "modeling_gpt1.GPT1ForMultipleChoice",
     }
+    # the saved class stands under the Auto class that matches its classifier
+    assert auto_map == expected | {auto_name: f"modeling_gpt1.{model_class.__name__}"}
     for module in {reference.split(".")[0] for reference in auto_map.values()}:
         assert (tmp_path / f"{module}.py").is_file(), module
 
@@ -194,3 +210,27 @@ def test_remote_code_loads_the_shipped_class_with_the_same_outputs(auto_name, cl
     assert result["class"] == class_name
     assert result["module"].startswith("transformers_modules.")
     assert result["max_diff"] <= 1e-6
+
+
+def test_push_to_hub_uploads_weights_config_and_code(tiny_config, tmp_path, monkeypatch):
+    # everything up to the network: a fake Hub API records the commit push_to_hub would make
+    uploaded = {}
+
+    class FakeHub:
+        def create_repo(self, repo_id, **kwargs):
+            return types.SimpleNamespace(repo_id=repo_id)
+
+        def create_commit(self, repo_id, operations, **kwargs):
+            uploaded[repo_id] = sorted(operation.path_in_repo for operation in operations)
+
+    class FakeCard:
+        def save(self, path):
+            pathlib.Path(path).write_text("card")
+
+    monkeypatch.setattr(transformers.modeling_utils, "hf_api", FakeHub)
+    monkeypatch.setattr(transformers.utils.hub, "hf_api", FakeHub)
+    monkeypatch.setattr(transformers.modeling_utils, "create_and_tag_model_card", lambda *args, **kwargs: FakeCard())
+    GPT1LMHeadModel(tiny_config).save_pretrained(tmp_path / "gpt1-repro", push_to_hub=True, repo_id="org/gpt1-repro")
+    assert {"config.json", "model.safetensors", "modeling_gpt1.py", "configuration_gpt1.py"} <= set(
+        uploaded["org/gpt1-repro"]
+    )
