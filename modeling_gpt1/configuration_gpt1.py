@@ -6,7 +6,8 @@ from transformers import PreTrainedConfig
 CLASSIFIER_TYPES = ("multiple_choice", "pooled")
 
 # Where each Auto class finds our code in a saved folder, so that `trust_remote_code=True` loads
-# work in a process that never imported this package.
+# work in a process that never imported this package. `register_for_auto_class` (in __init__.py)
+# writes the code files but only the saved class's own entry; this map makes the other four complete.
 AUTO_MAP = {
     "AutoConfig": "configuration_gpt1.GPT1Config",
     "AutoModel": "modeling_gpt1.GPT1Model",

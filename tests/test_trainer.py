@@ -22,20 +22,22 @@ class ChoiceDataset(torch.utils.data.Dataset):
         return {"input_ids": self.input_ids[index], "mc_labels": self.mc_labels[index]}
 
 
+def training_arguments(output_dir, **settings):
+    """Trainer settings for a quiet CPU run in `output_dir`, plus the test's own."""
+    return TrainingArguments(output_dir=str(output_dir), report_to=[], use_cpu=True, disable_tqdm=True, **settings)
+
+
 def test_trainer_fine_tunes_double_heads_and_the_loss_falls(tiny_config, make_task_ids, tmp_path):
     torch.manual_seed(0)
     model = GPT1DoubleHeads(tiny_config)
-    args = TrainingArguments(
-        output_dir=str(tmp_path),
-        report_to=[],
-        use_cpu=True,
+    args = training_arguments(
+        tmp_path,
         per_device_train_batch_size=8,
         learning_rate=5e-3,
         max_steps=20,
         logging_steps=1,
         save_strategy="no",
         seed=0,
-        disable_tqdm=True,
     )
     trainer = Trainer(model=model, args=args, train_dataset=ChoiceDataset(make_task_ids))
     trainer.train()
@@ -47,14 +49,8 @@ def test_trainer_fine_tunes_double_heads_and_the_loss_falls(tiny_config, make_ta
 
 def test_trainer_evaluates_double_heads_with_mc_labels_as_the_label(tiny_config, make_task_ids, tmp_path):
     model = GPT1DoubleHeads(tiny_config)
-    args = TrainingArguments(
-        output_dir=str(tmp_path),
-        report_to=[],
-        use_cpu=True,
-        per_device_eval_batch_size=8,
-        label_names=["mc_labels"],  # the forward also takes LM `labels`, which the Trainer would wait for
-        disable_tqdm=True,
-    )
+    # the forward also takes LM `labels`, which the Trainer would otherwise wait for
+    args = training_arguments(tmp_path, per_device_eval_batch_size=8, label_names=["mc_labels"])
 
     def accuracy(prediction):
         # predictions are every output but the loss: (LM logits, mc_logits)
