@@ -6,6 +6,7 @@ from transformers import (
     AutoModelForCausalLM,
     AutoModelForMultipleChoice,
     AutoModelForSequenceClassification,
+    AutoTokenizer,
 )
 
 from .configuration_gpt1 import GPT1Config
@@ -18,6 +19,7 @@ from .modeling_gpt1 import (
     GPT1Model,
     GPT1PreTrainedModel,
 )
+from .tokenization_gpt1 import GPT1Tokenizer
 
 # `register_for_auto_class` makes `save_pretrained` write the code files beside the weights, and the
 # Auto class into the config's `auto_map`, for `trust_remote_code=True` users
@@ -27,12 +29,14 @@ GPT1LMHeadModel.register_for_auto_class("AutoModelForCausalLM")
 GPT1DoubleHeads.register_for_auto_class("AutoModelForMultipleChoice")
 GPT1ForMultipleChoice.register_for_auto_class("AutoModelForMultipleChoice")
 GPT1ForSequenceClassification.register_for_auto_class("AutoModelForSequenceClassification")
+GPT1Tokenizer.register_for_auto_class("AutoTokenizer")
 
 AutoConfig.register(GPT1Config.model_type, GPT1Config)
 AutoModel.register(GPT1Config, GPT1Model)
 AutoModelForCausalLM.register(GPT1Config, GPT1LMHeadModel)
 AutoModelForSequenceClassification.register(GPT1Config, GPT1ForSequenceClassification)
 AutoModelForMultipleChoice.register(GPT1Config, GPT1ForMultipleChoice)
+AutoTokenizer.register(GPT1Config, GPT1Tokenizer)
 
 __all__ = [
     "GPT1Config",
@@ -43,4 +47,5 @@ __all__ = [
     "GPT1DoubleHeadsOutput",
     "GPT1ForSequenceClassification",
     "GPT1ForMultipleChoice",
+    "GPT1Tokenizer",
 ]

@@ -1,0 +1,488 @@
+"""GPT-1's tokenizer, giving exactly the ids of the original encoder (`text_utils.py` of
+openai/finetune-transformer-lm): ftfy, the original standardisation, spaCy's English tokenizer rules,
+lowercasing, then BPE over characters with `</w>` marking the end of a word.
+
+spaCy's rules (exceptions such as `don't` -> `do n't`, prefixes, suffixes, infixes) cannot be written as
+a `tokenizers` pre-tokenizer, so this is a Python-backend tokenizer that calls spaCy for the words and the
+`tokenizers` library's BPE model for their pieces. Each word is split once and its ids are cached by
+spaCy's hash of its lowercase form.
+"""
+
+import json
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import ftfy
+import spacy
+from spacy.attrs import LOWER, SPACY
+from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+from transformers import BatchEncoding, PreTrainedTokenizer
+from transformers.tokenization_utils_base import AddedToken, PaddingStrategy, TruncationStrategy
+from transformers.utils import logging
+
+logger = logging.get_logger(__name__)
+
+VOCAB_FILES_NAMES = {"vocab_file": "vocab.json", "merges_file": "merges.txt"}
+# the same two files under the names of the original release
+ORIGINAL_FILES_NAMES = {"vocab_file": "encoder_bpe_40000.json", "merges_file": "vocab_40000.bpe"}
+END_OF_WORD = "</w>"
+START, DELIMITER, EXTRACT = "_start_", "_delimiter_", "_classify_"
+TASKS = ("classification", "entailment", "similarity", "multiple_choice")
+
+# The original `text_standardize`. Its punctuation pattern, `(-+|~+|...|\\+|...)` in a non-raw string,
+# spaces out each run of one of these characters; `\\+` became `\+`, so it never matches a backslash.
+STANDARD_CHARACTERS = str.maketrans({"—": "-", "–": "-", "―": "-", "…": "...", "´": "'"})
+PUNCTUATION_RUN = re.compile(r'([-~!";?+,)(/*\[\]}{|_])\1*')
+NEWLINE = re.compile(r"\s*\n\s*")
+# runs of whitespace other than newlines, except the single spaces that would be replaced by themselves
+SPACES = re.compile(r"[^\S\n]{2,}|[^\S\n ]")
+# On ASCII text, ftfy.fix_text changes only HTML entities, line breaks and control characters
+FTFY_ASCII_TRIGGERS = re.compile(r"[&\x00-\x08\x0b-\x1f\x7f]")
+
+
+def fix_text(text: str) -> str:
+    """`ftfy.fix_text`, skipped where it cannot change the text."""
+    if text.isascii() and not FTFY_ASCII_TRIGGERS.search(text):
+        return text
+    return ftfy.fix_text(text)
+
+
+def standardize(text: str) -> str:
+    """The original encoder's `text_standardize`."""
+    text = PUNCTUATION_RUN.sub(lambda run: f" {run.group()} ", text.translate(STANDARD_CHARACTERS))
+    return SPACES.sub(" ", NEWLINE.sub(" \n ", text)).strip()
+
+
+def read_vocab(path) -> dict[str, int]:
+    """The token -> id map of `path` (`vocab.json` or `encoder_bpe_40000.json`), checked."""
+    try:
+        vocab = json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 ({error})") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not a JSON vocabulary ({error})") from None
+    if not isinstance(vocab, dict) or not all(isinstance(i, int) for i in vocab.values()):
+        raise ValueError(f"{path}: a vocabulary is a JSON object of token -> integer id")
+    if sorted(vocab.values()) != list(range(len(vocab))):
+        raise ValueError(f"{path}: the ids of its {len(vocab)} tokens are not 0..{len(vocab) - 1}, each once")
+    return vocab
+
+
+def read_merges(path, vocab: dict[str, int]) -> list[tuple[str, str]]:
+    """The merges of `path` (`merges.txt` or `vocab_40000.bpe`), checked against `vocab`."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 ({error})") from None
+    merges = []
+    for number, line in enumerate(lines, start=1):
+        if not line or (number == 1 and line.startswith("#version")):
+            continue
+        pair = tuple(line.split(" "))
+        if len(pair) != 2 or not all(pair):
+            raise ValueError(f"{path}, line {number}: a merge is two symbols separated by one space, got {line!r}")
+        missing = next((symbol for symbol in (*pair, "".join(pair)) if symbol not in vocab), None)
+        if missing is not None:
+            raise ValueError(f"{path}, line {number}: {missing!r} of merge {line!r} is not in the vocabulary")
+        merges.append(pair)
+    return merges
+
+
+def chunk_text(text: str) -> list[str]:
+    """`text` after ftfy and standardisation, cut at its spaces. A newline is a chunk of its own.
+
+    The original encoder gave spaCy the whole text, where a newline and the space after it form one
+    token, `"\\n "`, which its BPE turned into the newline token; the chunk `"\\n"` gives that token directly.
+    """
+    text = standardize(fix_text(text))
+    return text.split(" ") if text else []
+
+
+def check_text(text, where: str) -> str:
+    """`text` as a str; UTF-8 bytes are decoded, anything else is refused naming `where`."""
+    if isinstance(text, str):
+        return text
+    if isinstance(text, bytes):
+        try:
+            return text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{where} is not UTF-8: {error}") from None
+    raise TypeError(f"{where} must be a str, got {type(text).__name__}")
+
+
+class GPT1Tokenizer(PreTrainedTokenizer):
+    """GPT-1's tokenizer: the original encoder's ids, plus the fine-tuning tokens and task input formats.
+
+    `tokenizer(text, add_special_tokens=False)` gives the ids of the original encoder. With special tokens,
+    one text becomes `_start_ text _classify_` and a pair `_start_ a _delimiter_ b _classify_`.
+    `encode_task` builds the four input formats of the paper for `GPT1DoubleHeads`.
+
+    Args:
+        vocab_file: `vocab.json` or the original `encoder_bpe_40000.json`.
+        merges_file: `merges.txt` or the original `vocab_40000.bpe`.
+        pad_token: `<unk>` (id 0) by default, as the original code padded with zeros.
+    """
+
+    vocab_files_names = VOCAB_FILES_NAMES
+    model_input_names = ["input_ids", "attention_mask"]
+
+    def __init__(
+        self,
+        vocab_file,
+        merges_file,
+        unk_token="<unk>",
+        pad_token="<unk>",
+        bos_token=START,
+        sep_token=DELIMITER,
+        cls_token=EXTRACT,
+        split_special_tokens=True,
+        **kwargs,
+    ):
+        if vocab_file is None or merges_file is None:
+            raise ValueError("GPT1Tokenizer needs a vocab_file and a merges_file")
+        self.encoder = read_vocab(vocab_file)
+        self.decoder = {i: token for token, i in self.encoder.items()}
+        self.merges = read_merges(merges_file, self.encoder)
+        if str(unk_token) not in self.encoder:
+            raise ValueError(f"{vocab_file}: the unknown token {unk_token!r} is not in the vocabulary")
+        self.bpe = models.BPE(
+            vocab=self.encoder,
+            merges=self.merges,
+            unk_token=str(unk_token),
+            end_of_word_suffix=END_OF_WORD,
+            fuse_unk=False,
+        )
+        self._spacy = spacy.blank("en").tokenizer
+        # BPE ids of each word, and of each chunk: what standardised text holds between two spaces
+        self._ids_of_word, self._ids_of_chunk = {}, {}
+        # the fine-tuning tokens follow the vocabulary, in the original order
+        if "added_tokens_decoder" not in kwargs:
+            self._added_tokens_decoder = {
+                len(self.encoder) + offset: AddedToken(str(token), special=True, normalized=False)
+                for offset, token in enumerate((bos_token, sep_token, cls_token))
+            }
+        kwargs.setdefault("model_max_length", 512)  # GPT-1's context
+        super().__init__(
+            unk_token=unk_token,
+            pad_token=pad_token,
+            bos_token=bos_token,
+            sep_token=sep_token,
+            cls_token=cls_token,
+            split_special_tokens=split_special_tokens,
+            **kwargs,
+        )
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
+        """Also loads a folder holding the original release's `encoder_bpe_40000.json` + `vocab_40000.bpe`."""
+        folder = Path(pretrained_model_name_or_path)
+        original = {name: folder / file for name, file in ORIGINAL_FILES_NAMES.items()}
+        if not (folder / VOCAB_FILES_NAMES["vocab_file"]).exists() and all(p.exists() for p in original.values()):
+            return cls(*args, **original, **kwargs)
+        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+
+    def __getstate__(self):
+        # spaCy's tokenizer is rebuilt on unpickling; the cache depends on this process's spaCy hashes
+        state = self.__dict__.copy()
+        del state["_spacy"], state["_ids_of_word"], state["_ids_of_chunk"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._spacy = spacy.blank("en").tokenizer
+        self._ids_of_word, self._ids_of_chunk = {}, {}
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.encoder)
+
+    def get_vocab(self) -> dict[str, int]:
+        return {**self.encoder, **self.added_tokens_encoder}
+
+    def words(self, text: str) -> list[str]:
+        """The lowercase words of `text` before BPE, as the original encoder split it."""
+        chunks = chunk_text(check_text(text, "text"))
+        return [word for words in self._split_chunks(chunks) for word in words]
+
+    def encode_texts(self, texts: Iterable, name: str = "text") -> list[list[int]]:
+        """The original encoder's ids for each text, without special tokens."""
+        chunked = [chunk_text(check_text(text, f"{name}[{index}]")) for index, text in enumerate(texts)]
+        ids_of_chunk = self._ids_of_chunk
+        unseen = list({chunk: None for chunks in chunked for chunk in chunks if chunk not in ids_of_chunk})
+        for chunk, words in zip(unseen, self._split_chunks(unseen), strict=True):
+            # tuples of ints leave the garbage collector's watch, which keeps large caches cheap
+            ids_of_chunk[chunk] = tuple(i for word in words for i in self._word_ids(word))
+        return [[i for chunk in chunks for i in ids_of_chunk[chunk]] for chunks in chunked]
+
+    def _split_chunks(self, chunks: list[str]) -> list[list[str]]:
+        """The lowercase words of each chunk, from one spaCy call over all of them."""
+        # spaCy cuts text at spaces and tokenizes each piece alone (no English rule holds a space), so the
+        # chunks can be joined by single spaces and told apart again by the space after each chunk's last
+        # word. A newline would take the following space into its token, so it is kept out.
+        split = {"\n": ["\n"]}
+        joined = [chunk for chunk in dict.fromkeys(chunks) if chunk not in split]
+        if joined:
+            doc = self._spacy(" ".join(joined))
+            words = [[]]
+            for word, space_after in doc.to_array([LOWER, SPACY]).tolist():
+                words[-1].append(doc.vocab.strings[word])
+                if space_after:
+                    words.append([])
+            if len(words) != len(joined):
+                raise RuntimeError(f"spaCy split {len(joined)} chunks into {len(words)}; they cannot be cached")
+            split.update(zip(joined, words, strict=True))
+        return [split[chunk] for chunk in chunks]
+
+    def _word_ids(self, word: str) -> tuple[int, ...]:
+        ids = self._ids_of_word.get(word)
+        if ids is None:
+            ids = self._ids_of_word[word] = tuple(token.id for token in self.bpe.tokenize(word))
+        return ids
+
+    def _tokenize(self, text, **kwargs) -> list[str]:
+        return [self.decoder[i] for i in self.encode_texts([text])[0]]
+
+    def _convert_token_to_id(self, token: str) -> int:
+        return self.encoder.get(token, self.encoder[str(self.unk_token)])
+
+    def _convert_id_to_token(self, index: int) -> str:
+        return self.decoder.get(index, str(self.unk_token))
+
+    def convert_tokens_to_string(self, tokens: list[str]) -> str:
+        """Words joined by spaces, one newline per newline token."""
+        fine_tuning_tokens = {str(self.bos_token), str(self.sep_token), str(self.cls_token)}
+        text = "".join(t + END_OF_WORD if t in fine_tuning_tokens else t for t in tokens).replace(END_OF_WORD, " ")
+        return re.sub(r" *\n *", "\n", text).strip()
+
+    def build_inputs_with_special_tokens(self, token_ids_0, token_ids_1=None) -> list[int]:
+        if token_ids_1 is None:
+            return [self.bos_token_id, *token_ids_0, self.cls_token_id]
+        return [self.bos_token_id, *token_ids_0, self.sep_token_id, *token_ids_1, self.cls_token_id]
+
+    def get_special_tokens_mask(self, token_ids_0, token_ids_1=None, already_has_special_tokens=False) -> list[int]:
+        if already_has_special_tokens:
+            return super().get_special_tokens_mask(token_ids_0, token_ids_1, already_has_special_tokens=True)
+        if token_ids_1 is None:
+            return [1] + [0] * len(token_ids_0) + [1]
+        return [1] + [0] * len(token_ids_0) + [1] + [0] * len(token_ids_1) + [1]
+
+    def create_token_type_ids_from_sequences(self, token_ids_0, token_ids_1=None) -> list[int]:
+        return [0] * len(self.build_inputs_with_special_tokens(token_ids_0, token_ids_1))
+
+    def _encode_plus(
+        self,
+        text,
+        text_pair=None,
+        add_special_tokens: bool = True,
+        padding_strategy: PaddingStrategy = PaddingStrategy.DO_NOT_PAD,
+        truncation_strategy: TruncationStrategy = TruncationStrategy.DO_NOT_TRUNCATE,
+        max_length: int | None = None,
+        is_split_into_words: bool = False,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_tensors=None,
+        return_attention_mask: bool | None = None,
+        **kwargs,
+    ) -> BatchEncoding:
+        """Texts are encoded in one pass over the batch, then given to `prepare_for_model`."""
+        is_text = isinstance(text, (str, bytes))
+        is_batch = isinstance(text, (list, tuple)) and all(isinstance(t, (str, bytes)) for t in text)
+        if is_split_into_words or not (is_text or is_batch):
+            return super()._encode_plus(
+                text,
+                text_pair,
+                add_special_tokens=add_special_tokens,
+                padding_strategy=padding_strategy,
+                truncation_strategy=truncation_strategy,
+                max_length=max_length,
+                is_split_into_words=is_split_into_words,
+                pad_to_multiple_of=pad_to_multiple_of,
+                padding_side=padding_side,
+                return_tensors=return_tensors,
+                return_attention_mask=return_attention_mask,
+                **kwargs,
+            )
+        texts = [text] if is_text else text
+        if text_pair is None:
+            pairs = [None] * len(texts)
+        else:
+            pairs = [text_pair] if is_text else text_pair
+            if not isinstance(pairs, (list, tuple)) or len(pairs) != len(texts):
+                raise ValueError("text_pair must be one text per text of the batch")
+            pairs = self.encode_texts(pairs, name="text_pair")
+        kwargs.pop("split_special_tokens", None)
+        prepare = dict(
+            add_special_tokens=add_special_tokens,
+            truncation=truncation_strategy,
+            max_length=max_length,
+            **kwargs,
+        )
+        if is_text:
+            (ids,) = self.encode_texts(texts)
+            return self.prepare_for_model(
+                ids,
+                pairs[0],
+                padding=padding_strategy,
+                pad_to_multiple_of=pad_to_multiple_of,
+                padding_side=padding_side,
+                return_tensors=return_tensors,
+                return_attention_mask=return_attention_mask,
+                prepend_batch_axis=True,
+                **prepare,
+            )
+        batch = {}
+        for ids, pair_ids in zip(self.encode_texts(texts), pairs, strict=True):
+            encoded = self.prepare_for_model(ids, pair_ids, return_attention_mask=False, **prepare)
+            for key, value in encoded.items():
+                batch.setdefault(key, []).append(value)
+        if padding_strategy != PaddingStrategy.DO_NOT_PAD:
+            batch = self.pad(
+                batch,
+                padding=padding_strategy.value,
+                max_length=max_length,
+                pad_to_multiple_of=pad_to_multiple_of,
+                padding_side=padding_side,
+                return_attention_mask=return_attention_mask,
+            )
+        elif return_attention_mask is not False:
+            batch["attention_mask"] = [[1] * len(ids) for ids in batch["input_ids"]]
+        return BatchEncoding(batch, tensor_type=return_tensors)
+
+    def encode_task(
+        self,
+        task: str,
+        text,
+        text_pair=None,
+        *,
+        choices=None,
+        question=None,
+        max_length: int | None = None,
+        return_tensors=None,
+    ) -> BatchEncoding:
+        """The paper's input format of `task` for `GPT1DoubleHeads`, for one example or a batch.
+
+        - `classification`: `_start_ text _classify_`;
+        - `entailment`: `_start_ text $ text_pair _classify_`;
+        - `similarity`: both orders, `_start_ text $ text_pair _classify_` and `_start_ text_pair $ text _classify_`;
+        - `multiple_choice`: for each of `choices`, `_start_ text [question] $ choice _classify_`.
+
+        `$` is `_delimiter_`. Truncation is the original code's: with `max_length` n (default
+        `model_max_length`), a single text keeps its first n - 2 tokens, and each side of the delimiter
+        its first n // 2 - 2; a question is kept before the context it follows.
+
+        Each example gets `input_ids` and `attention_mask` of shape [sequences, tokens] (1 sequence, 2 for
+        similarity, one per choice), `mc_token_ids` (the `_classify_` positions) and `num_truncated_tokens`.
+        With `return_tensors`, examples are padded with `pad_token_id` to [batch, sequences, tokens].
+        """
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; the tasks are {', '.join(TASKS)}")
+        is_batch = not isinstance(text, (str, bytes))
+        examples = {"text": text, "text_pair": text_pair, "choices": choices, "question": question}
+        needed = {"classification": [], "entailment": ["text_pair"], "similarity": ["text_pair"]}
+        needed = needed.get(task, ["choices"])
+        for name in needed:
+            if examples[name] is None:
+                raise ValueError(f"task {task!r} needs {name}")
+        if not is_batch:
+            examples = {name: None if value is None else [value] for name, value in examples.items()}
+        size = len(examples["text"])
+        for name, value in examples.items():
+            if value is not None and len(value) != size:
+                raise ValueError(f"{name} has {len(value)} examples, text has {size}")
+
+        n = max_length or self.model_max_length
+        if n < 8:
+            raise ValueError(f"max_length={n} leaves no room for the task format")
+        half = n // 2 - 2
+        first = self.encode_texts(examples["text"])
+        lengths = [len(ids) for ids in first]
+        if examples["question"] is not None:
+            questions = self.encode_texts(examples["question"], name="question")
+            first = [context[: max(0, half - len(q))] + q[:half] for context, q in zip(first, questions, strict=True)]
+            lengths = [length + len(q) for length, q in zip(lengths, questions, strict=True)]
+        start, delimiter, extract = self.bos_token_id, self.sep_token_id, self.cls_token_id
+
+        batch = {"input_ids": [], "mc_token_ids": [], "num_truncated_tokens": []}
+        if task == "classification":
+            for ids in first:
+                batch["input_ids"].append([[start, *ids[: n - 2], extract]])
+                batch["num_truncated_tokens"].append(max(0, len(ids) - (n - 2)))
+        else:
+            if task == "multiple_choice":
+                seconds = [self.encode_texts(c, name=f"choices[{i}]") for i, c in enumerate(examples["choices"])]
+            else:
+                seconds = [[ids] for ids in self.encode_texts(examples["text_pair"], name="text_pair")]
+            for a, length_a, b_list in zip(first, lengths, seconds, strict=True):
+                if not b_list:
+                    raise ValueError("an example of multiple_choice has no choices")
+                a = a[:half]
+                sequences = [[start, *a, delimiter, *b[:half], extract] for b in b_list]
+                if task == "similarity":
+                    (b,) = b_list
+                    sequences.append([start, *b[:half], delimiter, *a, extract])
+                batch["input_ids"].append(sequences)
+                lost = max(0, length_a - len(a)) + sum(max(0, len(b) - half) for b in b_list)
+                batch["num_truncated_tokens"].append(lost)
+        batch["mc_token_ids"] = [[len(s) - 1 for s in sequences] for sequences in batch["input_ids"]]
+        batch["attention_mask"] = [[[1] * len(s) for s in sequences] for sequences in batch["input_ids"]]
+        if return_tensors is not None:
+            width = max(len(s) for sequences in batch["input_ids"] for s in sequences)
+            for name, fill in (("input_ids", self.pad_token_id), ("attention_mask", 0)):
+                batch[name] = [[s + [fill] * (width - len(s)) for s in sequences] for sequences in batch[name]]
+            count = {len(sequences) for sequences in batch["input_ids"]}
+            if len(count) > 1:
+                raise ValueError(f"examples have different numbers of choices {sorted(count)}; batch them apart")
+        if not is_batch:
+            batch = {name: value[0] for name, value in batch.items()}
+        return BatchEncoding(batch, tensor_type=return_tensors)
+
+    def save_vocabulary(self, save_directory: str, filename_prefix: str | None = None) -> tuple[str, ...]:
+        prefix = f"{filename_prefix}-" if filename_prefix else ""
+        vocab_file = os.path.join(save_directory, prefix + VOCAB_FILES_NAMES["vocab_file"])
+        merges_file = os.path.join(save_directory, prefix + VOCAB_FILES_NAMES["merges_file"])
+        with open(vocab_file, "w", encoding="utf-8") as file:
+            json.dump(self.encoder, file, ensure_ascii=False)
+        with open(merges_file, "w", encoding="utf-8") as file:
+            file.write("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in self.merges))
+        return vocab_file, merges_file
+
+    def train_new_from_iterator(self, text_iterator: Iterable[str], num_merges: int, min_frequency: int = 2):
+        """A new GPT1Tokenizer with `num_merges` BPE merges learned on `text_iterator`.
+
+        Words are split as this tokenizer splits them (ftfy, standardisation, spaCy, lowercase); the BPE
+        is learned by the `tokenizers` library, with `<unk>` as id 0 and the fine-tuning tokens after
+        the vocabulary.
+        """
+        counts = Counter()
+        for index, text in enumerate(text_iterator):
+            counts.update(self.words(check_text(text, f"text[{index}]")))
+        if not counts:
+            raise ValueError("train_new_from_iterator got no words to learn from")
+        characters = {c for word in counts for c in word}
+        last_characters = {word[-1] for word in counts}
+        unk_token = str(self.unk_token)
+        learner = Tokenizer(models.BPE(unk_token=unk_token, end_of_word_suffix=END_OF_WORD))
+        learner.pre_tokenizer = pre_tokenizers.Split(" ", behavior="removed")
+        trainer = trainers.BpeTrainer(
+            vocab_size=1 + len(characters) + len(last_characters) + num_merges,
+            min_frequency=min_frequency,
+            special_tokens=[unk_token],
+            end_of_word_suffix=END_OF_WORD,
+            show_progress=False,
+        )
+        learner.train_from_iterator((" ".join([word] * count) for word, count in counts.items()), trainer)
+        learned = json.loads(learner.to_str())["model"]
+        merges = [tuple(merge) for merge in learned["merges"]]
+        if len(merges) < num_merges:
+            logger.warning(f"the corpus gave {len(merges)} merges of the {num_merges} asked at {min_frequency=}")
+        with tempfile.TemporaryDirectory() as folder:
+            vocab_file, merges_file = Path(folder, "vocab.json"), Path(folder, "merges.txt")
+            vocab_file.write_text(json.dumps(learned["vocab"], ensure_ascii=False), encoding="utf-8")
+            merges_file.write_text("".join(f"{a} {b}\n" for a, b in merges), encoding="utf-8")
+            names = ("unk_token", "pad_token", "bos_token", "sep_token", "cls_token")
+            special = {name: str(getattr(self, name)) for name in names}
+            return type(self)(vocab_file, merges_file, model_max_length=self.model_max_length, **special)
