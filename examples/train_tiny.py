@@ -9,13 +9,11 @@ text, save model and tokenizer with `save_pretrained`, reload them and sample a 
 prompt. About two minutes on two CPU cores; the full-size recipe (12 x 768, lr 2.5e-4, 2,000
 warm-up steps, batches of 64 x 512 tokens) is a later script.
 
-The tokenizer is a STAND-IN: transformers' `OpenAIGPTTokenizer` built from GPT-1's released
-vocabulary and merges. Its ids are GPT-1's, but it splits text differently from the original
-encoder (no ftfy, BERT-style word splitting, accents stripped, newlines dropped; SPEC section 2),
-so the perplexity is per token of this tokenizer. The exact GPT-1 tokenizer is a later issue.
+The tokenizer is GPT-1's own (`GPT1Tokenizer`, the original encoder's ids), over the released
+vocabulary; the model has its 40,478 rows, without the three fine-tuning tokens, as pretraining had.
 
 Expect little from two minutes: the held-out perplexity ends a little below the corpus's unigram
-perplexity (about 850 with this tokenizer) and the sample is mostly frequent words. GPT-1 has no
+perplexity and the sample is mostly frequent words. GPT-1 has no
 output bias, so it first fits the unigram distribution with a hidden state that no longer depends on
 the input, and only then, slowly, learns to use the context; `--max_steps` buys more of the latter.
 """
@@ -34,9 +32,9 @@ from accelerate import Accelerator
 from accelerate.logging import get_logger
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
-from transformers import OpenAIGPTTokenizer, get_cosine_schedule_with_warmup
+from transformers import get_cosine_schedule_with_warmup
 
-from modeling_gpt1 import GPT1Config, GPT1LMHeadModel
+from modeling_gpt1 import GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
 
 logger = get_logger(__name__)
 # `shared/` lies beside the repository, so defaults work from any working directory
@@ -94,7 +92,7 @@ def parse_args():
 def tokenize_corpus(tokenizer, path: Path) -> torch.Tensor:
     """The whole file as one 1-D stream of token ids, tokenized in one batched call."""
     paragraphs = path.read_text(encoding="utf-8").split("\n\n")
-    ids = tokenizer(paragraphs, add_special_tokens=False)["input_ids"]
+    ids = tokenizer(paragraphs, add_special_tokens=False, verbose=False)["input_ids"]  # long texts are fine here
     return torch.from_numpy(np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64))
 
 
@@ -125,7 +123,7 @@ def main():
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     set_seed(args.seed)
 
-    tokenizer = OpenAIGPTTokenizer(vocab=str(args.vocab_file), merges=str(args.merges_file))
+    tokenizer = GPT1Tokenizer(args.vocab_file, args.merges_file)
     ids = tokenize_corpus(tokenizer, args.train_file)
     # every `val_every`-th stretch is held out, so validation covers every text of the corpus
     stretches = ids.split(4096)
@@ -139,7 +137,7 @@ def main():
     logger.info(f"{args.train_file.name}: {len(train_ids):,} train and {len(val_ids):,} held-out tokens")
 
     config = GPT1Config(
-        vocab_size=len(tokenizer),
+        vocab_size=tokenizer.vocab_size,
         n_positions=args.block_size,
         n_embd=args.hidden_size,
         n_layer=args.num_layers,
@@ -204,7 +202,7 @@ def main():
 
         # sample from the saved copy, which checks that it loads
         model = GPT1LMHeadModel.from_pretrained(args.output_dir)
-        inputs = tokenizer(args.prompt, return_tensors="pt")
+        inputs = tokenizer(args.prompt, add_special_tokens=False, return_tensors="pt")  # no fine-tuning tokens
         output = model.generate(**inputs, max_new_tokens=args.max_new_tokens, do_sample=True, top_k=40)
         print(f"\n{args.prompt!r} ->\n{tokenizer.decode(output[0])}\n")
 
