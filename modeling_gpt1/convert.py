@@ -1,17 +1,38 @@
-"""GPT-1 weights between transformers' port (`openai-gpt`) and this package.
+"""GPT-1 checkpoints between the original release, transformers' port (`openai-gpt`) and this package.
 
-Both use the checkpoint's module names (`tokens_embed`, `h.N.attn.c_attn`, ...), so converting is
-transposing the port's Conv1D weights (stored [in, out]) into `nn.Linear` ones ([out, in]) and
-renaming the one classifier layer.
+The port and this package both use the checkpoint's module names (`tokens_embed`, `h.N.attn.c_attn`, ...),
+so converting is transposing the port's Conv1D weights (stored [in, out]) into `nn.Linear` ones ([out, in])
+and renaming the one classifier layer. The original release (`params_shapes.json` + `params_0..9.npy`) is
+one flat float32 array cut in ten pieces, read here without pickle and checked against its shapes.
+
+`gpt1-convert SRC DST [--to gpt1|openai-gpt]` (and `convert`) turns any of the three into a folder of this
+package (weights, code, tokenizer, model card) or of the port.
 """
 
+import argparse
+import json
+import math
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
+import numpy as np
+import torch
 import transformers
-from transformers import OpenAIGPTConfig, OpenAIGPTDoubleHeadsModel, OpenAIGPTLMHeadModel, OpenAIGPTModel
+from transformers import (
+    OpenAIGPTConfig,
+    OpenAIGPTDoubleHeadsModel,
+    OpenAIGPTLMHeadModel,
+    OpenAIGPTModel,
+    OpenAIGPTTokenizer,
+)
 
+from . import modeling_gpt1
 from .configuration_gpt1 import GPT1Config
+from .hub_card import write_card
 from .modeling_gpt1 import GPT1DoubleHeads, GPT1LMHeadModel, GPT1Model, GPT1PreTrainedModel
+from .tokenization_gpt1 import ORIGINAL_FILES_NAMES, VOCAB_FILES_NAMES, GPT1Tokenizer
 
 # the port's class -> ours, and back
 OUR_CLASS = {
@@ -25,6 +46,27 @@ CONV1D_WEIGHTS = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight",
 PORT_CLASSIFIER, OUR_CLASSIFIER = "multiple_choice_head.summary.", "classifier."
 # the port's `afn` -> our `hidden_act`; its "gelu" is the tanh approximation
 ACTIVATIONS = {"gelu": "gelu_pytorch_tanh", "relu": "relu", "silu": "silu", "swish": "silu"}
+
+SHAPES_FILE = "params_shapes.json"
+NUM_SHARDS = 10  # the original code reads params_0.npy .. params_9.npy
+# each block's arrays, in the release's order; a `w` is used as x @ w[0], so it is [1, in, out]
+BLOCK_ARRAYS = (
+    "attn.c_attn.w",
+    "attn.c_attn.b",
+    "attn.c_proj.w",
+    "attn.c_proj.b",
+    "ln_1.g",
+    "ln_1.b",
+    "mlp.c_fc.w",
+    "mlp.c_fc.b",
+    "mlp.c_proj.w",
+    "mlp.c_proj.b",
+    "ln_2.g",
+    "ln_2.b",
+)
+HEAD_SIZE = 64  # the release does not store the number of heads; GPT-1's heads are 64 wide
+FINE_TUNING_TOKENS = 3  # _start_, _delimiter_, _classify_, after the vocabulary
+TARGETS = ("gpt1", "openai-gpt")
 
 
 def from_openai_gpt(source, **config_kwargs) -> GPT1PreTrainedModel:
@@ -116,3 +158,262 @@ def _load_port(folder):
     if port_class not in OUR_CLASS:
         raise ValueError(f"{folder}: architecture {architecture!r} is not one from_openai_gpt converts")
     return port_class.from_pretrained(folder)
+
+
+def convert(src, dst, to: str = "gpt1") -> Path:
+    """Convert the checkpoint in folder `src` into a new folder `dst` of this package (`to="gpt1"`) or of
+    transformers' port (`to="openai-gpt"`), and return `dst`.
+
+    `src` is detected as the original release, a transformers `openai-gpt` folder or one of ours. `dst` must
+    not exist or be empty. It is written beside itself and renamed into place at the end, so a conversion
+    that fails leaves nothing behind.
+    """
+    if to not in TARGETS:
+        raise ValueError(f"to={to!r}: the converter writes one of {', '.join(TARGETS)}")
+    src, dst = Path(src), Path(dst)
+    if dst.exists() and (not dst.is_dir() or any(dst.iterdir())):
+        raise ValueError(f"{dst}: already exists and is not an empty folder; choose a new destination")
+    model, tokenizer = LOADERS[detect_layout(src)](src)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", suffix=".converting", dir=dst.parent))
+    try:
+        folder = scratch / dst.name
+        folder.mkdir()  # with the permissions of a plain mkdir, which the renamed folder keeps
+        WRITERS[to](model, tokenizer, folder)
+        folder.replace(dst)
+    finally:
+        shutil.rmtree(scratch)
+    return dst
+
+
+def detect_layout(src: Path) -> str:
+    """Which checkpoint `src` holds: `"release"` (the original files), `"openai-gpt"` or `"gpt1"`."""
+    if not src.is_dir():
+        raise FileNotFoundError(f"{src}: no such folder")
+    if (src / SHAPES_FILE).exists():
+        return "release"
+    config_file = src / "config.json"
+    if not config_file.is_file():
+        raise ValueError(
+            f"{src}: neither the original release ({SHAPES_FILE}, params_0..9.npy) nor a transformers folder "
+            "(config.json)"
+        )
+    model_type = read_json(config_file).get("model_type")
+    if model_type not in ("openai-gpt", "gpt1"):
+        raise ValueError(f"{config_file}: model_type {model_type!r}; the converter reads 'openai-gpt' and 'gpt1'")
+    return model_type
+
+
+def read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: not a JSON file ({error})") from None
+
+
+def require_files(folder: Path, names) -> list[Path]:
+    """The paths of `names` in `folder`; a FileNotFoundError names the missing ones."""
+    paths = [folder / name for name in names]
+    missing = [path.name for path in paths if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{folder}: missing {', '.join(missing)}")
+    return paths
+
+
+def load_release(src: Path) -> tuple[GPT1LMHeadModel, GPT1Tokenizer]:
+    """The original release as our LM and tokenizer."""
+    vocab_file, merges_file = require_files(src, ORIGINAL_FILES_NAMES.values())
+    tokenizer = GPT1Tokenizer(vocab_file, merges_file)
+    arrays = read_release(src)
+    positions, width = arrays["positions"].shape
+    config = GPT1Config(
+        vocab_size=arrays["tokens"].shape[0],
+        n_positions=positions,
+        n_embd=width,
+        n_layer=(len(arrays) - 2) // len(BLOCK_ARRAYS),
+        n_head=width // HEAD_SIZE,
+        intermediate_size=arrays["h.0.mlp.c_fc.w"].shape[-1],
+    )
+    check_vocab_size(config.vocab_size, tokenizer, vocab_file)
+    # every weight is about to be replaced: build on the meta device instead of drawing random ones
+    with torch.device("meta"):
+        model = GPT1LMHeadModel(config)
+    state = {our_key(name): our_tensor(name, array) for name, array in arrays.items()}
+    state["lm_head.weight"] = state["transformer.tokens_embed.weight"]  # tied; the release stores it once
+    model.load_state_dict(state, strict=True, assign=True)
+    model.tie_weights()
+    return model, tokenizer
+
+
+def load_openai_gpt(src: Path) -> tuple[GPT1PreTrainedModel, GPT1Tokenizer]:
+    """A transformers `openai-gpt` folder as our model and tokenizer."""
+    vocab_file, merges_file = require_files(src, VOCAB_FILES_NAMES.values())
+    tokenizer = GPT1Tokenizer(vocab_file, merges_file)
+    model = from_openai_gpt(src)
+    check_vocab_size(model.config.vocab_size, tokenizer, vocab_file)
+    return model, tokenizer
+
+
+def load_gpt1(src: Path) -> tuple[GPT1PreTrainedModel, GPT1Tokenizer]:
+    """A folder of this package as the model class it was saved from, and its tokenizer."""
+    vocab_file, _ = require_files(src, VOCAB_FILES_NAMES.values())
+    tokenizer = GPT1Tokenizer.from_pretrained(src)
+    config = GPT1Config.from_pretrained(src)
+    architecture = (config.architectures or ["GPT1LMHeadModel"])[0]
+    model_class = getattr(modeling_gpt1, architecture, None)
+    if not (isinstance(model_class, type) and issubclass(model_class, GPT1PreTrainedModel)):
+        raise ValueError(f"{src / 'config.json'}: architecture {architecture!r} is not a GPT-1 model class")
+    model = model_class.from_pretrained(src)
+    check_vocab_size(model.config.vocab_size, tokenizer, vocab_file)
+    return model, tokenizer
+
+
+def check_vocab_size(model_vocab_size: int, tokenizer: GPT1Tokenizer, vocab_file: Path):
+    """The model's embedding has a row for each token, with or without the fine-tuning tokens."""
+    if model_vocab_size not in (tokenizer.vocab_size, tokenizer.vocab_size + FINE_TUNING_TOKENS):
+        raise ValueError(
+            f"{vocab_file}: the vocabulary has {tokenizer.vocab_size:,} tokens, but the model's embedding has "
+            f"{model_vocab_size:,} rows (expected {tokenizer.vocab_size:,}, or "
+            f"{tokenizer.vocab_size + FINE_TUNING_TOKENS:,} with the fine-tuning tokens)"
+        )
+
+
+def read_release(folder: Path) -> dict[str, np.ndarray]:
+    """The release's arrays by name (`positions`, `tokens`, `h.0.attn.c_attn.w`, ...), checked."""
+    shapes_file = folder / SHAPES_FILE
+    shapes = read_shapes(shapes_file)
+    names = release_names(len(shapes), shapes_file)
+    check_shapes(dict(zip(names, shapes, strict=True)), shapes_file)
+    paths = require_files(folder, [f"params_{index}.npy" for index in range(NUM_SHARDS)])
+    flat = np.concatenate([read_shard(path) for path in paths])
+    sizes = [math.prod(shape) for shape in shapes]
+    if flat.size != sum(sizes):
+        raise ValueError(
+            f"{folder}: params_0..{NUM_SHARDS - 1}.npy hold {flat.size:,} values, but the {len(shapes)} shapes of "
+            f"{SHAPES_FILE} need {sum(sizes):,}"
+        )
+    pieces = np.split(flat, np.cumsum(sizes)[:-1])
+    return {name: piece.reshape(shape) for name, piece, shape in zip(names, pieces, shapes, strict=True)}
+
+
+def read_shapes(path: Path) -> list[list[int]]:
+    shapes = read_json(path)
+    valid = isinstance(shapes, list) and all(
+        isinstance(shape, list) and shape and all(type(n) is int and n > 0 for n in shape) for shape in shapes
+    )
+    if not valid:
+        raise ValueError(f"{path}: expected a JSON list of shapes, each a list of positive integers")
+    return shapes
+
+
+def release_names(count: int, shapes_file: Path) -> list[str]:
+    """The names of the release's `count` arrays: the two embeddings, then each block's twelve."""
+    layers, rest = divmod(count - 2, len(BLOCK_ARRAYS))
+    if layers < 1 or rest:
+        raise ValueError(
+            f"{shapes_file}: {count} shapes are not 2 embeddings + {len(BLOCK_ARRAYS)} arrays for each block"
+        )
+    return ["positions", "tokens"] + [f"h.{layer}.{name}" for layer in range(layers) for name in BLOCK_ARRAYS]
+
+
+def check_shapes(shapes: dict[str, list[int]], shapes_file: Path):
+    """Each shape agrees with the sizes read off the embeddings and the first MLP; a mismatch names the array."""
+    width = shapes["tokens"][-1]
+    inner = shapes["h.0.mlp.c_fc.w"][-1]
+    if width % HEAD_SIZE:
+        raise ValueError(f"{shapes_file}: width {width} is not a multiple of GPT-1's head size {HEAD_SIZE}")
+    block = {
+        "attn.c_attn.w": [1, width, 3 * width],  # [1, in, out]: q, k and v side by side
+        "attn.c_attn.b": [3 * width],
+        "attn.c_proj.w": [1, width, width],
+        "attn.c_proj.b": [width],
+        "ln_1.g": [width],
+        "ln_1.b": [width],
+        "mlp.c_fc.w": [1, width, inner],
+        "mlp.c_fc.b": [inner],
+        "mlp.c_proj.w": [1, inner, width],
+        "mlp.c_proj.b": [width],
+        "ln_2.g": [width],
+        "ln_2.b": [width],
+    }
+    for name, shape in shapes.items():
+        if name in ("positions", "tokens"):
+            expected = [shape[0], width]
+        else:
+            expected = block[name.split(".", 2)[2]]
+        if shape != expected:
+            raise ValueError(f"{shapes_file}: {name}: expected {expected}, found {shape}")
+
+
+def read_shard(path: Path) -> np.ndarray:
+    """One piece of the flat array, read without pickle."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise ValueError(f"{path}: not a complete .npy array ({error})") from None
+    if array.dtype != np.float32 or array.ndim != 1:
+        raise ValueError(f"{path}: expected a 1-D float32 array, found a {array.ndim}-D {array.dtype} one")
+    return array
+
+
+def our_key(name: str) -> str:
+    """Our state-dict key of a release array: `h.0.ln_1.g` -> `transformer.h.0.ln_1.weight`."""
+    if name in ("positions", "tokens"):
+        return f"transformer.{name}_embed.weight"
+    module, kind = name.rsplit(".", 1)
+    return f"transformer.{module}.{'bias' if kind == 'b' else 'weight'}"
+
+
+def our_tensor(name: str, array: np.ndarray) -> torch.Tensor:
+    if name.endswith(".w"):
+        array = np.ascontiguousarray(array[0].T)  # [1, in, out] (x @ w) -> [out, in] (nn.Linear)
+    return torch.from_numpy(array)
+
+
+def write_gpt1(model: GPT1PreTrainedModel, tokenizer: GPT1Tokenizer, folder: Path):
+    """Weights, config with `auto_map`, code, tokenizer and model card: a folder ready for the Hub."""
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    write_card(folder)
+
+
+def write_openai_gpt(model: GPT1PreTrainedModel, tokenizer: GPT1Tokenizer, folder: Path):
+    """The files of the Hub's `openai-community/openai-gpt`: weights, config, vocab.json, merges.txt, tokenizer."""
+    to_openai_gpt(model).save_pretrained(folder)
+    port_tokenizer = OpenAIGPTTokenizer(
+        vocab=tokenizer.encoder, merges=tokenizer.merges, model_max_length=tokenizer.model_max_length
+    )
+    port_tokenizer.save_pretrained(folder)
+    tokenizer.save_vocabulary(folder)
+
+
+LOADERS = {"release": load_release, "openai-gpt": load_openai_gpt, "gpt1": load_gpt1}
+WRITERS = {"gpt1": write_gpt1, "openai-gpt": write_openai_gpt}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gpt1-convert",
+        description="Convert GPT-1 weights: the original release (params_shapes.json + params_0..9.npy + "
+        "encoder_bpe_40000.json + vocab_40000.bpe), a transformers openai-gpt folder, or a folder of ours.",
+    )
+    parser.add_argument("src", help="folder holding the checkpoint to convert (its layout is detected)")
+    parser.add_argument("dst", help="new folder to write (must not exist, or be empty)")
+    parser.add_argument(
+        "--to", choices=TARGETS, default="gpt1", help="gpt1: this package's folder (default); openai-gpt: the port's"
+    )
+    return parser
+
+
+def main(argv=None):
+    """`gpt1-convert SRC DST [--to gpt1|openai-gpt]`; bad input ends with exit status 2 and one error line."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        convert(args.src, args.dst, to=args.to)
+    except (ValueError, OSError) as error:
+        parser.error(str(error))
+
+
+if __name__ == "__main__":
+    main()
