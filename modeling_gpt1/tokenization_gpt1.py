@@ -4,8 +4,10 @@ lowercasing, then BPE over characters with `</w>` marking the end of a word.
 
 spaCy's rules (exceptions such as `don't` -> `do n't`, prefixes, suffixes, infixes) cannot be written as
 a `tokenizers` pre-tokenizer, so this is a Python-backend tokenizer that calls spaCy for the words and the
-`tokenizers` library's BPE model for their pieces. Each word is split once and its ids are cached by
-spaCy's hash of its lowercase form.
+`tokenizers` library's BPE model for their pieces. What standardised text holds between two spaces (a
+chunk) is split by spaCy once and its ids are cached; a text is the concatenation of its chunks' ids,
+except where one of spaCy's special cases could match across a space (see `cross_space_pairs`): such a
+text is split whole, as the original did.
 """
 
 import json
@@ -18,7 +20,8 @@ from pathlib import Path
 
 import ftfy
 import spacy
-from spacy.attrs import LOWER, SPACY
+from spacy.attrs import LOWER
+from spacy.tokenizer import Tokenizer as SpacyTokenizer
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 from transformers import BatchEncoding, PreTrainedTokenizer
 from transformers.tokenization_utils_base import AddedToken, PaddingStrategy, TruncationStrategy
@@ -29,6 +32,11 @@ logger = logging.get_logger(__name__)
 VOCAB_FILES_NAMES = {"vocab_file": "vocab.json", "merges_file": "merges.txt"}
 # the same two files under the names of the original release
 ORIGINAL_FILES_NAMES = {"vocab_file": "encoder_bpe_40000.json", "merges_file": "vocab_40000.bpe"}
+# arguments of `from_pretrained` that say where and how to fetch the files, not how to tokenize
+LOADING_ARGUMENTS = {
+    "cache_dir", "force_download", "local_files_only", "token", "revision", "trust_remote_code", "subfolder",
+    "proxies", "user_agent", "from_pipeline", "_from_auto", "_commit_hash",
+}  # fmt: skip
 END_OF_WORD = "</w>"
 START, DELIMITER, EXTRACT = "_start_", "_delimiter_", "_classify_"
 TASKS = ("classification", "entailment", "similarity", "multiple_choice")
@@ -92,14 +100,42 @@ def read_merges(path, vocab: dict[str, int]) -> list[tuple[str, str]]:
     return merges
 
 
-def chunk_text(text: str) -> list[str]:
-    """`text` after ftfy and standardisation, cut at its spaces. A newline is a chunk of its own.
+def cross_space_pairs(tokenizer: SpacyTokenizer) -> set[tuple[str, str]]:
+    """Where `tokenizer`'s special cases could match across a space: (end of a chunk, start of the next).
 
-    The original encoder gave spaCy the whole text, where a newline and the space after it form one
-    token, `"\\n "`, which its BPE turned into the newline token; the chunk `"\\n"` gives that token directly.
+    spaCy splits text at its spaces, cuts each chunk at prefixes, suffixes and infixes, and then matches its
+    special cases (`''`, `:)`, `a.m.` ...), each cut the same way, against the tokens of the whole text,
+    across spaces too. A match across a space changes nothing itself (no special case holds a space), but it
+    takes precedence over a shorter match it overlaps inside a chunk and so cancels it: `''I` alone is
+    `'' I`, while `optimistic'' ''I` is `optimistic '' ' ' I`. Such a match covers the tokens of a special
+    case on both sides of a space: a suffix `end` of one chunk, then a prefix `start` of the next (or all of
+    it, where the match goes on into a third chunk).
     """
-    text = standardize(fix_text(text))
-    return text.split(" ") if text else []
+    affixes_only = SpacyTokenizer(
+        tokenizer.vocab,
+        prefix_search=tokenizer.prefix_search,
+        suffix_search=tokenizer.suffix_search,
+        infix_finditer=tokenizer.infix_finditer,
+        token_match=tokenizer.token_match,
+        url_match=tokenizer.url_match,
+    )
+    pairs = set()
+    for special_case in tokenizer.rules:
+        pieces = [token.text for token in affixes_only(special_case)]
+        for end in range(1, len(pieces)):
+            for start in range(end + 1, len(pieces) + 1):
+                pairs.add(("".join(pieces[:end]), "".join(pieces[end:start])))
+    return pairs
+
+
+def edge_bits(text: str, bits: dict[str, int], lengths: list[int], at_start: bool = False) -> int:
+    """The union of `bits[piece]` over the pieces of `text` of the given `lengths` at its end (or start)."""
+    union = 0
+    for length in lengths:
+        if length > len(text):
+            break
+        union |= bits.get(text[:length] if at_start else text[-length:], 0)
+    return union
 
 
 def check_text(text, where: str) -> str:
@@ -156,9 +192,7 @@ class GPT1Tokenizer(PreTrainedTokenizer):
             end_of_word_suffix=END_OF_WORD,
             fuse_unk=False,
         )
-        self._spacy = spacy.blank("en").tokenizer
-        # BPE ids of each word, and of each chunk: what standardised text holds between two spaces
-        self._ids_of_word, self._ids_of_chunk = {}, {}
+        self._load_spacy()
         # the fine-tuning tokens follow the vocabulary, in the original order
         if "added_tokens_decoder" not in kwargs:
             self._added_tokens_decoder = {
@@ -179,22 +213,36 @@ class GPT1Tokenizer(PreTrainedTokenizer):
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
         """Also loads a folder holding the original release's `encoder_bpe_40000.json` + `vocab_40000.bpe`."""
-        folder = Path(pretrained_model_name_or_path)
+        folder = Path(pretrained_model_name_or_path, kwargs.get("subfolder") or "")
         original = {name: folder / file for name, file in ORIGINAL_FILES_NAMES.items()}
         if not (folder / VOCAB_FILES_NAMES["vocab_file"]).exists() and all(p.exists() for p in original.values()):
-            return cls(*args, **original, **kwargs)
+            # where and how to fetch files means nothing here, and must not be saved as a setting of the tokenizer
+            init_kwargs = {name: value for name, value in kwargs.items() if name not in LOADING_ARGUMENTS}
+            init_kwargs.setdefault("name_or_path", str(pretrained_model_name_or_path))
+            return cls(*args, **original, **init_kwargs)
         return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
+    def _load_spacy(self):
+        """spaCy's English tokenizer, what its special cases could join across a space, and empty caches."""
+        self._spacy = spacy.blank("en").tokenizer
+        # one bit per (end, start) pair: a chunk's `end` bits and the next chunk's `start` bits meet where a
+        # special case could match across the space between them
+        self._ends, self._starts = {}, {}
+        for bit, (end, start) in enumerate(sorted(cross_space_pairs(self._spacy))):
+            self._ends[end] = self._ends.get(end, 0) | 1 << bit
+            self._starts[start] = self._starts.get(start, 0) | 1 << bit
+        self._end_lengths, self._start_lengths = sorted(set(map(len, self._ends))), sorted(set(map(len, self._starts)))
+        # BPE ids of each word; of each chunk, its ids (split alone) with its `end` and `start` bits
+        self._ids_of_word, self._chunks = {}, {}
+
     def __getstate__(self):
-        # spaCy's tokenizer is rebuilt on unpickling; the cache depends on this process's spaCy hashes
-        state = self.__dict__.copy()
-        del state["_spacy"], state["_ids_of_word"], state["_ids_of_chunk"]
-        return state
+        # spaCy's tokenizer and what derives from it are rebuilt on unpickling
+        names = ("_spacy", "_ends", "_starts", "_end_lengths", "_start_lengths", "_ids_of_word", "_chunks")
+        return {name: value for name, value in self.__dict__.items() if name not in names}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._spacy = spacy.blank("en").tokenizer
-        self._ids_of_word, self._ids_of_chunk = {}, {}
+        self._load_spacy()
 
     @property
     def vocab_size(self) -> int:
@@ -205,37 +253,65 @@ class GPT1Tokenizer(PreTrainedTokenizer):
 
     def words(self, text: str) -> list[str]:
         """The lowercase words of `text` before BPE, as the original encoder split it."""
-        chunks = chunk_text(check_text(text, "text"))
-        return [word for words in self._split_chunks(chunks) for word in words]
+        return self._words(standardize(fix_text(check_text(text, "text"))))
+
+    def _words(self, text: str) -> list[str]:
+        """The lowercase words spaCy splits standardised `text` into, all of it in one call, as the original."""
+        if not text:
+            return []
+        strings = self._spacy.vocab.strings
+        # a newline and the space after it are one token, which the original's BPE made the newline token
+        return ["\n" if word == "\n " else word for word in map(strings.__getitem__, self._lower(text))]
+
+    def _lower(self, text: str) -> list[int]:
+        """spaCy's hashes of the lowercase tokens of `text`."""
+        return self._spacy(text).to_array(LOWER).reshape(-1).tolist()
 
     def encode_texts(self, texts: Iterable, name: str = "text") -> list[list[int]]:
         """The original encoder's ids for each text, without special tokens."""
-        chunked = [chunk_text(check_text(text, f"{name}[{index}]")) for index, text in enumerate(texts)]
-        ids_of_chunk = self._ids_of_chunk
-        unseen = list({chunk: None for chunks in chunked for chunk in chunks if chunk not in ids_of_chunk})
-        for chunk, words in zip(unseen, self._split_chunks(unseen), strict=True):
-            # tuples of ints leave the garbage collector's watch, which keeps large caches cheap
-            ids_of_chunk[chunk] = tuple(i for word in words for i in self._word_ids(word))
-        return [[i for chunk in chunks for i in ids_of_chunk[chunk]] for chunks in chunked]
+        texts = [standardize(fix_text(check_text(text, f"{name}[{index}]"))) for index, text in enumerate(texts)]
+        chunked = [text.split(" ") if text else [] for text in texts]
+        self._cache_chunks([chunk for chunks in chunked for chunk in chunks])
+        cached, encoded = self._chunks, []
+        for text, chunks in zip(texts, chunked, strict=True):
+            ids, previous_end = [], 0
+            for chunk in chunks:
+                chunk_ids, end, start = cached[chunk]
+                if previous_end & start:
+                    # a special case could match across this space, so the chunks may not split as they do alone
+                    ids = [i for word in self._words(text) for i in self._word_ids(word)]
+                    break
+                ids += chunk_ids
+                previous_end = end
+            encoded.append(ids)
+        return encoded
 
-    def _split_chunks(self, chunks: list[str]) -> list[list[str]]:
-        """The lowercase words of each chunk, from one spaCy call over all of them."""
-        # spaCy cuts text at spaces and tokenizes each piece alone (no English rule holds a space), so the
-        # chunks can be joined by single spaces and told apart again by the space after each chunk's last
-        # word. A newline would take the following space into its token, so it is kept out.
-        split = {"\n": ["\n"]}
-        joined = [chunk for chunk in dict.fromkeys(chunks) if chunk not in split]
+    def _cache_chunks(self, chunks: list[str]):
+        """Cache the ids of each new chunk, split alone, and its bits for special cases across spaces."""
+        unseen = [chunk for chunk in dict.fromkeys(chunks) if chunk not in self._chunks]
+        # One spaCy call for all, the chunks joined by newlines: spaCy cuts text at whitespace and no special
+        # case matches across a newline, so each chunk splits as it does alone. Chunks never hold a newline,
+        # except the chunk "\n" itself, which is the newline token.
+        words = {"\n": ["\n"]}
+        joined = [chunk for chunk in unseen if chunk != "\n"]
         if joined:
-            doc = self._spacy(" ".join(joined))
-            words = [[]]
-            for word, space_after in doc.to_array([LOWER, SPACY]).tolist():
-                words[-1].append(doc.vocab.strings[word])
-                if space_after:
-                    words.append([])
-            if len(words) != len(joined):
-                raise RuntimeError(f"spaCy split {len(joined)} chunks into {len(words)}; they cannot be cached")
-            split.update(zip(joined, words, strict=True))
-        return [split[chunk] for chunk in chunks]
+            strings = self._spacy.vocab.strings
+            newline = strings["\n"]
+            split = [[]]
+            for word in self._lower("\n".join(joined)):
+                if word == newline:
+                    split.append([])
+                else:
+                    split[-1].append(strings[word])
+            if len(split) != len(joined):
+                raise RuntimeError(f"spaCy split {len(joined)} chunks into {len(split)}; they cannot be cached")
+            words.update(zip(joined, split, strict=True))
+        for chunk in unseen:
+            # tuples of ints leave the garbage collector's watch, which keeps large caches cheap
+            ids = tuple(i for word in words[chunk] for i in self._word_ids(word))
+            end = edge_bits(chunk, self._ends, self._end_lengths)
+            start = edge_bits(chunk, self._starts, self._start_lengths, at_start=True)
+            self._chunks[chunk] = (ids, end, start)
 
     def _word_ids(self, word: str) -> tuple[int, ...]:
         ids = self._ids_of_word.get(word)
@@ -290,7 +366,8 @@ class GPT1Tokenizer(PreTrainedTokenizer):
     ) -> BatchEncoding:
         """Texts are encoded in one pass over the batch, then given to `prepare_for_model`."""
         is_text = isinstance(text, (str, bytes))
-        is_batch = isinstance(text, (list, tuple)) and all(isinstance(t, (str, bytes)) for t in text)
+        # a list holding any text is a batch of texts; `encode_texts` refuses its other entries by index
+        is_batch = isinstance(text, (list, tuple)) and any(isinstance(t, (str, bytes)) for t in text)
         if is_split_into_words or not (is_text or is_batch):
             return super()._encode_plus(
                 text,
@@ -306,6 +383,10 @@ class GPT1Tokenizer(PreTrainedTokenizer):
                 return_attention_mask=return_attention_mask,
                 **kwargs,
             )
+        if is_text:
+            # errors name the text itself, not the first entry of a batch of one
+            text = check_text(text, "text")
+            text_pair = None if text_pair is None else check_text(text_pair, "text_pair")
         texts = [text] if is_text else text
         if text_pair is None:
             pairs = [None] * len(texts)
@@ -387,7 +468,15 @@ class GPT1Tokenizer(PreTrainedTokenizer):
         for name in needed:
             if examples[name] is None:
                 raise ValueError(f"task {task!r} needs {name}")
-        if not is_batch:
+        if is_batch:
+            # a str here would be taken for a list of one-character texts
+            for name, value in examples.items():
+                if value is not None and not isinstance(value, (list, tuple)):
+                    raise TypeError(f"{name} must be a list with one entry per example, got {type(value).__name__}")
+        else:
+            for name in ("text", "text_pair", "question"):
+                if examples[name] is not None:
+                    examples[name] = check_text(examples[name], name)
             examples = {name: None if value is None else [value] for name, value in examples.items()}
         size = len(examples["text"])
         for name, value in examples.items():
@@ -413,7 +502,13 @@ class GPT1Tokenizer(PreTrainedTokenizer):
                 batch["num_truncated_tokens"].append(max(0, len(ids) - (n - 2)))
         else:
             if task == "multiple_choice":
-                seconds = [self.encode_texts(c, name=f"choices[{i}]") for i, c in enumerate(examples["choices"])]
+                seconds = []
+                for index, example_choices in enumerate(examples["choices"]):
+                    name = f"choices[{index}]" if is_batch else "choices"
+                    if not isinstance(example_choices, (list, tuple)):
+                        kind = type(example_choices).__name__
+                        raise TypeError(f"{name} must be a list of texts, one per choice, got {kind}")
+                    seconds.append(self.encode_texts(example_choices, name=name))
             else:
                 seconds = [[ids] for ids in self.encode_texts(examples["text_pair"], name="text_pair")]
             for a, length_a, b_list in zip(first, lengths, seconds, strict=True):
