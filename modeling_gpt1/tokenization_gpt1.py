@@ -10,6 +10,7 @@ except where one of spaCy's special cases could match across a space (see `cross
 text is split whole, as the original did.
 """
 
+import itertools
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import ftfy
 import spacy
-from spacy.attrs import LOWER
+from spacy.attrs import ORTH
 from spacy.tokenizer import Tokenizer as SpacyTokenizer
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 from transformers import BatchEncoding, PreTrainedTokenizer
@@ -100,16 +101,30 @@ def read_merges(path, vocab: dict[str, int]) -> list[tuple[str, str]]:
     return merges
 
 
-def cross_space_pairs(tokenizer: SpacyTokenizer) -> set[tuple[str, str]]:
-    """Where `tokenizer`'s special cases could match across a space: (end of a chunk, start of the next).
+def matcher_rules(tokenizer: SpacyTokenizer) -> list[str]:
+    """The special cases that spaCy's final matching pass looks for in the tokens of a whole text."""
+    # the condition of spaCy's `Tokenizer.add_special_case`
+    return [
+        rule
+        for rule in tokenizer.rules
+        if not tokenizer.faster_heuristics
+        or tokenizer.find_prefix(rule)
+        or tokenizer.find_infix(rule)
+        or tokenizer.find_suffix(rule)
+        or " " in rule
+    ]
 
-    spaCy splits text at its spaces, cuts each chunk at prefixes, suffixes and infixes, and then matches its
-    special cases (`''`, `:)`, `a.m.` ...), each cut the same way, against the tokens of the whole text,
-    across spaces too. A match across a space changes nothing itself (no special case holds a space), but it
-    takes precedence over a shorter match it overlaps inside a chunk and so cancels it: `''I` alone is
-    `'' I`, while `optimistic'' ''I` is `optimistic '' ' ' I`. Such a match covers the tokens of a special
-    case on both sides of a space: a suffix `end` of one chunk, then a prefix `start` of the next (or all of
-    it, where the match goes on into a third chunk).
+
+def cross_space_pairs(tokenizer: SpacyTokenizer) -> set[tuple[str, str]]:
+    """Each pair of adjacent tokens in the patterns of `tokenizer`'s matched special cases.
+
+    spaCy splits text at its spaces, cuts each chunk at prefixes, suffixes and infixes (and at the special
+    cases it meets there), and then matches its special cases (`''`, `:)`, `a.m.` ...), each cut by the
+    affix rules alone, against the tokens of the whole text, across spaces too. A match across a space
+    changes nothing itself (no special case holds a space), but it takes precedence over a shorter match it
+    overlaps inside a chunk and so cancels it: `''I` alone is `'' I`, while `optimistic'' ''I` is
+    `optimistic '' ' ' I`. A match across the space between chunks A and B needs A's last token, then B's
+    first, to be two adjacent tokens of a pattern: one of these pairs.
     """
     affixes_only = SpacyTokenizer(
         tokenizer.vocab,
@@ -120,11 +135,9 @@ def cross_space_pairs(tokenizer: SpacyTokenizer) -> set[tuple[str, str]]:
         url_match=tokenizer.url_match,
     )
     pairs = set()
-    for special_case in tokenizer.rules:
-        pieces = [token.text for token in affixes_only(special_case)]
-        for end in range(1, len(pieces)):
-            for start in range(end + 1, len(pieces) + 1):
-                pairs.add(("".join(pieces[:end]), "".join(pieces[end:start])))
+    for rule in matcher_rules(tokenizer):
+        pieces = [token.text for token in affixes_only(rule)]
+        pairs.update(itertools.pairwise(pieces))
     return pairs
 
 
@@ -138,6 +151,12 @@ def edge_bits(text: str, bits: dict[str, int], lengths: list[int], at_start: boo
     return union
 
 
+def bpe_word(token: str) -> str:
+    """What the original encoder gave its BPE for a spaCy token: the token lowercased. Within a whole text a
+    newline and the space after it are one token, which its BPE made the newline token."""
+    return "\n" if token == "\n " else token.lower()
+
+
 def check_text(text, where: str) -> str:
     """`text` as a str; UTF-8 bytes are decoded, anything else is refused naming `where`."""
     if isinstance(text, str):
@@ -148,6 +167,14 @@ def check_text(text, where: str) -> str:
         except UnicodeDecodeError as error:
             raise ValueError(f"{where} is not UTF-8: {error}") from None
     raise TypeError(f"{where} must be a str, got {type(text).__name__}")
+
+
+# what `_load_spacy` builds: left out of pickles and rebuilt when unpickled
+SPACY_STATE = (
+    "_spacy", "_left_bits", "_right_bits", "_left_lengths", "_right_lengths", "_rules", "_rule_lengths",
+    "_rule_first", "_rule_last",
+    "_ids_of_word", "_ids_of_chunk", "_bits_of_chunk", "_chunks_with_start", "_chunks_with_end",
+)  # fmt: skip
 
 
 class GPT1Tokenizer(PreTrainedTokenizer):
@@ -225,20 +252,31 @@ class GPT1Tokenizer(PreTrainedTokenizer):
     def _load_spacy(self):
         """spaCy's English tokenizer, what its special cases could join across a space, and empty caches."""
         self._spacy = spacy.blank("en").tokenizer
-        # one bit per (end, start) pair: a chunk's `end` bits and the next chunk's `start` bits meet where a
-        # special case could match across the space between them
-        self._ends, self._starts = {}, {}
-        for bit, (end, start) in enumerate(sorted(cross_space_pairs(self._spacy))):
-            self._ends[end] = self._ends.get(end, 0) | 1 << bit
-            self._starts[start] = self._starts.get(start, 0) | 1 << bit
-        self._end_lengths, self._start_lengths = sorted(set(map(len, self._ends))), sorted(set(map(len, self._starts)))
-        # BPE ids of each word; of each chunk, its ids (split alone) with its `end` and `start` bits
-        self._ids_of_word, self._chunks = {}, {}
+        # spaCy's rules read no lexical attributes (shape, like_num, ...): not computing them for each new
+        # word makes spaCy a third faster; the words' lowercase forms are taken in Python, as the original did
+        self._spacy.vocab.lex_attr_getters = {}
+        # one bit per pair of adjacent pattern tokens (left, right): a chunk's `end` bits (from its last token)
+        # and the next chunk's `start` bits (from its first) meet where a special case could match across
+        # the space between them
+        self._left_bits, self._right_bits = {}, {}
+        for bit, (left, right) in enumerate(sorted(cross_space_pairs(self._spacy))):
+            self._left_bits[left] = self._left_bits.get(left, 0) | 1 << bit
+            self._right_bits[right] = self._right_bits.get(right, 0) | 1 << bit
+        self._left_lengths = sorted(set(map(len, self._left_bits)))
+        self._right_lengths = sorted(set(map(len, self._right_bits)))
+        # A chunk's tokens alone are those the matcher sees, unless a matched special case changed them; that
+        # takes a special case at the chunk's end (start) for its last (first) token
+        self._rules = {rule: 1 for rule in matcher_rules(self._spacy)}
+        self._rule_lengths = sorted(set(map(len, self._rules)))
+        self._rule_first, self._rule_last = {rule[0] for rule in self._rules}, {rule[-1] for rule in self._rules}
+        # BPE ids of each word (by spaCy's hash of it) and of each chunk split alone; the `end` and `start`
+        # bits of the chunks that have any, and the chunks with `start` bits and with `end` bits
+        self._ids_of_word, self._ids_of_chunk, self._bits_of_chunk = {}, {}, {}
+        self._chunks_with_start, self._chunks_with_end = set(), set()
 
     def __getstate__(self):
         # spaCy's tokenizer and what derives from it are rebuilt on unpickling
-        names = ("_spacy", "_ends", "_starts", "_end_lengths", "_start_lengths", "_ids_of_word", "_chunks")
-        return {name: value for name, value in self.__dict__.items() if name not in names}
+        return {name: value for name, value in self.__dict__.items() if name not in SPACY_STATE}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -257,67 +295,101 @@ class GPT1Tokenizer(PreTrainedTokenizer):
 
     def _words(self, text: str) -> list[str]:
         """The lowercase words spaCy splits standardised `text` into, all of it in one call, as the original."""
-        if not text:
-            return []
         strings = self._spacy.vocab.strings
-        # a newline and the space after it are one token, which the original's BPE made the newline token
-        return ["\n" if word == "\n " else word for word in map(strings.__getitem__, self._lower(text))]
+        return [bpe_word(strings[word]) for word in self._orths(text)]
 
-    def _lower(self, text: str) -> list[int]:
-        """spaCy's hashes of the lowercase tokens of `text`."""
-        return self._spacy(text).to_array(LOWER).reshape(-1).tolist()
+    def _orths(self, text: str) -> list[int]:
+        """spaCy's hashes of the tokens of `text`."""
+        return self._spacy(text).to_array([ORTH]).reshape(-1).tolist() if text else []
 
     def encode_texts(self, texts: Iterable, name: str = "text") -> list[list[int]]:
         """The original encoder's ids for each text, without special tokens."""
         texts = [standardize(fix_text(check_text(text, f"{name}[{index}]"))) for index, text in enumerate(texts)]
         chunked = [text.split(" ") if text else [] for text in texts]
         self._cache_chunks([chunk for chunks in chunked for chunk in chunks])
-        cached, encoded = self._chunks, []
+        ids_of_chunk, with_start, with_end = self._ids_of_chunk, self._chunks_with_start, self._chunks_with_end
+        encoded = []
         for text, chunks in zip(texts, chunked, strict=True):
-            ids, previous_end = [], 0
-            for chunk in chunks:
-                chunk_ids, end, start = cached[chunk]
-                if previous_end & start:
-                    # a special case could match across this space, so the chunks may not split as they do alone
-                    ids = [i for word in self._words(text) for i in self._word_ids(word)]
-                    break
-                ids += chunk_ids
-                previous_end = end
-            encoded.append(ids)
+            starting = with_start.intersection(chunks)
+            if starting and not with_end.isdisjoint(chunks) and self._may_match_across(text, starting):
+                encoded.append(self._encode_whole(text))
+            else:
+                encoded.append([i for chunk in chunks for i in ids_of_chunk[chunk]])
         return encoded
+
+    def _may_match_across(self, text: str, starting: set[str]) -> bool:
+        """Whether a special case could match across a space in `text`, before one of its chunks `starting`."""
+        bits = self._bits_of_chunk
+        for chunk in starting:
+            start = bits[chunk][1]
+            # each place where `chunk` is a whole chunk after a space, and the chunk before it
+            found = text.find(" " + chunk)
+            while found != -1:
+                after = found + 1 + len(chunk)
+                if after == len(text) or text[after] == " ":
+                    previous = text[text.rfind(" ", 0, found) + 1 : found]
+                    if bits.get(previous, (0, 0))[0] & start:
+                        return True
+                found = text.find(" " + chunk, found + 1)
+        return False
+
+    def _encode_whole(self, text: str) -> list[int]:
+        """The ids of standardised `text` split by spaCy all at once, as the original encoder did."""
+        words = self._orths(text)
+        self._learn_words(words)
+        ids_of_word = self._ids_of_word
+        return [i for word in words for i in ids_of_word[word]]
+
+    def _learn_words(self, words: list[int]):
+        """BPE the new words among `words` (spaCy hashes), and cache their ids."""
+        new = [word for word in dict.fromkeys(words) if word not in self._ids_of_word]
+        if new:
+            strings = self._spacy.vocab.strings
+            for word in new:
+                # tuples of ints leave the garbage collector's watch, which keeps large caches cheap
+                self._ids_of_word[word] = tuple(token.id for token in self.bpe.tokenize(bpe_word(strings[word])))
 
     def _cache_chunks(self, chunks: list[str]):
         """Cache the ids of each new chunk, split alone, and its bits for special cases across spaces."""
-        unseen = [chunk for chunk in dict.fromkeys(chunks) if chunk not in self._chunks]
+        unseen = [chunk for chunk in dict.fromkeys(chunks) if chunk not in self._ids_of_chunk]
+        if not unseen:
+            return
         # One spaCy call for all, the chunks joined by newlines: spaCy cuts text at whitespace and no special
         # case matches across a newline, so each chunk splits as it does alone. Chunks never hold a newline,
         # except the chunk "\n" itself, which is the newline token.
-        words = {"\n": ["\n"]}
+        newline = self._spacy.vocab.strings.add("\n")
+        words = {"\n": [newline]}
         joined = [chunk for chunk in unseen if chunk != "\n"]
         if joined:
-            strings = self._spacy.vocab.strings
-            newline = strings["\n"]
             split = [[]]
-            for word in self._lower("\n".join(joined)):
+            for word in self._orths("\n".join(joined)):
                 if word == newline:
                     split.append([])
                 else:
-                    split[-1].append(strings[word])
+                    split[-1].append(word)
             if len(split) != len(joined):
                 raise RuntimeError(f"spaCy split {len(joined)} chunks into {len(split)}; they cannot be cached")
             words.update(zip(joined, split, strict=True))
+        self._learn_words([word for chunk in unseen for word in words[chunk]])
+        ids_of_word, strings = self._ids_of_word, self._spacy.vocab.strings
         for chunk in unseen:
-            # tuples of ints leave the garbage collector's watch, which keeps large caches cheap
-            ids = tuple(i for word in words[chunk] for i in self._word_ids(word))
-            end = edge_bits(chunk, self._ends, self._end_lengths)
-            start = edge_bits(chunk, self._starts, self._start_lengths, at_start=True)
-            self._chunks[chunk] = (ids, end, start)
-
-    def _word_ids(self, word: str) -> tuple[int, ...]:
-        ids = self._ids_of_word.get(word)
-        if ids is None:
-            ids = self._ids_of_word[word] = tuple(token.id for token in self.bpe.tokenize(word))
-        return ids
+            self._ids_of_chunk[chunk] = tuple(i for word in words[chunk] for i in ids_of_word[word])
+            if chunk == "\n":
+                continue
+            if chunk[-1] in self._rule_last and edge_bits(chunk, self._rules, self._rule_lengths):
+                end = edge_bits(chunk, self._left_bits, self._left_lengths)
+            else:
+                end = self._left_bits.get(strings[words[chunk][-1]], 0)
+            if chunk[0] in self._rule_first and edge_bits(chunk, self._rules, self._rule_lengths, at_start=True):
+                start = edge_bits(chunk, self._right_bits, self._right_lengths, at_start=True)
+            else:
+                start = self._right_bits.get(strings[words[chunk][0]], 0)
+            if end or start:
+                self._bits_of_chunk[chunk] = (end, start)
+            if start:
+                self._chunks_with_start.add(chunk)
+            if end:
+                self._chunks_with_end.add(chunk)
 
     def _tokenize(self, text, **kwargs) -> list[str]:
         return [self.decoder[i] for i in self.encode_texts([text])[0]]
@@ -416,10 +488,18 @@ class GPT1Tokenizer(PreTrainedTokenizer):
                 **prepare,
             )
         batch = {}
-        for ids, pair_ids in zip(self.encode_texts(texts), pairs, strict=True):
-            encoded = self.prepare_for_model(ids, pair_ids, return_attention_mask=False, **prepare)
-            for key, value in encoded.items():
-                batch.setdefault(key, []).append(value)
+        extras = ("return_overflowing_tokens", "return_special_tokens_mask", "return_length", "return_token_type_ids")
+        if truncation_strategy == TruncationStrategy.DO_NOT_TRUNCATE and not any(kwargs.get(x) for x in extras):
+            # what `prepare_for_model` does in this case, without its cost per text
+            join = self.build_inputs_with_special_tokens if add_special_tokens else lambda a, b: a + (b or [])
+            batch["input_ids"] = [join(ids, b) for ids, b in zip(self.encode_texts(texts), pairs, strict=True)]
+            longest = max(batch["input_ids"], key=len, default=[])
+            self._eventual_warn_about_too_long_sequence(longest, max_length, kwargs.get("verbose", True))
+        else:
+            for ids, pair_ids in zip(self.encode_texts(texts), pairs, strict=True):
+                encoded = self.prepare_for_model(ids, pair_ids, return_attention_mask=False, **prepare)
+                for key, value in encoded.items():
+                    batch.setdefault(key, []).append(value)
         if padding_strategy != PaddingStrategy.DO_NOT_PAD:
             batch = self.pad(
                 batch,
@@ -457,7 +537,8 @@ class GPT1Tokenizer(PreTrainedTokenizer):
 
         Each example gets `input_ids` and `attention_mask` of shape [sequences, tokens] (1 sequence, 2 for
         similarity, one per choice), `mc_token_ids` (the `_classify_` positions) and `num_truncated_tokens`.
-        With `return_tensors`, examples are padded with `pad_token_id` to [batch, sequences, tokens].
+        With `return_tensors`, examples are padded with `pad_token_id` to [batch, sequences, tokens] (a batch
+        of one for a single example, as transformers' tokenizers return tensors).
         """
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r}; the tasks are {', '.join(TASKS)}")
@@ -531,7 +612,7 @@ class GPT1Tokenizer(PreTrainedTokenizer):
             count = {len(sequences) for sequences in batch["input_ids"]}
             if len(count) > 1:
                 raise ValueError(f"examples have different numbers of choices {sorted(count)}; batch them apart")
-        if not is_batch:
+        if not is_batch and return_tensors is None:
             batch = {name: value[0] for name, value in batch.items()}
         return BatchEncoding(batch, tensor_type=return_tensors)
 

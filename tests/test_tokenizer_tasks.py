@@ -182,6 +182,16 @@ def test_tensors_are_padded_with_0_and_masked(tokenizer):
     assert (extract_found == extract).all()
 
 
+def test_one_example_as_tensors_is_a_batch_of_one(tokenizer):
+    context, choices = words(5, seed=0), [words(2, seed=1), words(3, seed=2)]
+    batch = tokenizer.encode_task("multiple_choice", [context], choices=[choices], return_tensors="pt")
+    one = tokenizer.encode_task("multiple_choice", context, choices=choices, return_tensors="pt")
+    assert one.keys() == batch.keys()
+    for name in one:
+        assert torch.equal(one[name], batch[name]), name
+    assert one["input_ids"].shape[:2] == (1, 2)
+
+
 @pytest.mark.parametrize(
     "task, classifier_type, num_labels, sequences",
     [("multiple_choice", "multiple_choice", 1, 3), ("similarity", "pooled", 1, 2), ("entailment", "pooled", 3, 1)],
