@@ -96,6 +96,20 @@ MEASURED = [
         ),
     ),
     Result(
+        task="Conversion of the original release",
+        task_type="text-generation",
+        dataset="random values in the original shard layout (params_0..9.npy of the real params_shapes.json), fp32",
+        dataset_id="random-release-shards",
+        metric="max_abs_logit_difference",
+        metric_name="largest |logit difference| of gpt1-convert's output against OpenAIGPTLMHeadModel holding "
+        "the same arrays, 512 real token ids (test bound 1e-4)",
+        value=5.0e-06,
+        how=measured(
+            "python -m pytest tests/test_convert_release.py -k full_size (gpt1-convert of the 10 shards into our "
+            "folder, loaded back, against the port loaded independently from the same arrays)"
+        ),
+    ),
+    Result(
         task="Parity with transformers' OpenAIGPTLMHeadModel",
         task_type="text-generation",
         dataset="random token ids under random weights, GPT-1 size (12 x 768, 40,478 tokens), fp32",
