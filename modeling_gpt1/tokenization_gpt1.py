@@ -266,7 +266,7 @@ class GPT1Tokenizer(PreTrainedTokenizer):
         self._right_lengths = sorted(set(map(len, self._right_bits)))
         # A chunk's tokens alone are those the matcher sees, unless a matched special case changed them; that
         # takes a special case at the chunk's end (start) for its last (first) token
-        self._rules = {rule: 1 for rule in matcher_rules(self._spacy)}
+        self._rules = {rule: 1 for rule in matcher_rules(self._spacy)}  # as "bits", for `edge_bits`
         self._rule_lengths = sorted(set(map(len, self._rules)))
         self._rule_first, self._rule_last = {rule[0] for rule in self._rules}, {rule[-1] for rule in self._rules}
         # BPE ids of each word (by spaCy's hash of it) and of each chunk split alone; the `end` and `start`
@@ -436,11 +436,20 @@ class GPT1Tokenizer(PreTrainedTokenizer):
         return_attention_mask: bool | None = None,
         **kwargs,
     ) -> BatchEncoding:
-        """Texts are encoded in one pass over the batch, then given to `prepare_for_model`."""
+        """Texts are encoded in one pass over the batch. Special tokens are added here where nothing is truncated
+        and no extra output is asked for, else by `prepare_for_model`; transformers' own path takes texts split
+        into words, special tokens to be recognised in the text (`split_special_tokens=False`) and overflowing
+        tokens."""
         is_text = isinstance(text, (str, bytes))
         # a list holding any text is a batch of texts; `encode_texts` refuses its other entries by index
         is_batch = isinstance(text, (list, tuple)) and any(isinstance(t, (str, bytes)) for t in text)
-        if is_split_into_words or not (is_text or is_batch):
+        own_path = (
+            is_split_into_words
+            or not (is_text or is_batch)
+            or not kwargs.get("split_special_tokens", self.split_special_tokens)
+            or kwargs.get("return_overflowing_tokens")
+        )
+        if own_path:
             return super()._encode_plus(
                 text,
                 text_pair,
@@ -533,7 +542,7 @@ class GPT1Tokenizer(PreTrainedTokenizer):
 
         `$` is `_delimiter_`. Truncation is the original code's: with `max_length` n (default
         `model_max_length`), a single text keeps its first n - 2 tokens, and each side of the delimiter
-        its first n // 2 - 2; a question is kept before the context it follows.
+        its first n // 2 - 2; a question is kept whole after the context, which is cut to make room for it.
 
         Each example gets `input_ids` and `attention_mask` of shape [sequences, tokens] (1 sequence, 2 for
         similarity, one per choice), `mc_token_ids` (the `_classify_` positions) and `num_truncated_tokens`.
@@ -564,7 +573,9 @@ class GPT1Tokenizer(PreTrainedTokenizer):
             if value is not None and len(value) != size:
                 raise ValueError(f"{name} has {len(value)} examples, text has {size}")
 
-        n = max_length or self.model_max_length
+        if size == 0:
+            raise ValueError("encode_task got an empty batch")
+        n = self.model_max_length if max_length is None else max_length
         if n < 8:
             raise ValueError(f"max_length={n} leaves no room for the task format")
         half = n // 2 - 2

@@ -398,6 +398,15 @@ def test_fine_tuning_tokens_written_in_text_stay_text(tokenizer, original):
     assert not {START, DELIMITER, EXTRACT} & set(tokenizer.encode_texts([text])[0])
 
 
+def test_split_special_tokens_false_reads_them_in_text(tokenizer):
+    text = "_start_ a _delimiter_ b _classify_"
+    for ids in (
+        tokenizer(text, add_special_tokens=False, split_special_tokens=False)["input_ids"],
+        tokenizer([text], add_special_tokens=False, split_special_tokens=False)["input_ids"][0],
+    ):
+        assert ids == [START, *tokenizer.encode_texts(["a"])[0], DELIMITER, *tokenizer.encode_texts(["b"])[0], EXTRACT]
+
+
 def test_padding_uses_id_0_and_masks_it(tokenizer):
     texts = ["a short one", "a much longer text than the first of the two"]
     batch = tokenizer(texts, padding=True, return_tensors="pt")

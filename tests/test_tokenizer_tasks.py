@@ -251,6 +251,8 @@ def test_the_tensors_feed_gpt1_double_heads(tokenizer, task, classifier_type, nu
         (("classification", ["a", 3]), {}, TypeError, r"text\[1\] must be a str, got int"),
         (("classification", 3), {}, TypeError, "text must be a list"),
         (("classification", "a"), {"max_length": 7}, ValueError, "max_length=7 leaves no room"),
+        (("classification", "a"), {"max_length": 0}, ValueError, "max_length=0 leaves no room"),
+        (("classification", []), {"return_tensors": "pt"}, ValueError, "empty batch"),
         (
             ("multiple_choice", ["a", "b"]),
             {"choices": [["c"], ["d", "e"]], "return_tensors": "pt"},
