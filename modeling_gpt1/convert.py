@@ -13,10 +13,12 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
+import huggingface_hub
 import numpy as np
 import torch
 import transformers
@@ -67,6 +69,8 @@ BLOCK_ARRAYS = (
 HEAD_SIZE = 64  # the release does not store the number of heads; GPT-1's heads are 64 wide
 FINE_TUNING_TOKENS = 3  # _start_, _delimiter_, _classify_, after the vocabulary
 TARGETS = ("gpt1", "openai-gpt")
+# `owner/name`, the form of a Hub model repo id
+REPO_ID = re.compile(r"[\w.-]+/[\w.-]+")
 
 
 def from_openai_gpt(source, **config_kwargs) -> GPT1PreTrainedModel:
@@ -164,16 +168,25 @@ def convert(src, dst, to: str = "gpt1") -> Path:
     """Convert the checkpoint in folder `src` into a new folder `dst` of this package (`to="gpt1"`) or of
     transformers' port (`to="openai-gpt"`), and return `dst`.
 
-    `src` is detected as the original release, a transformers `openai-gpt` folder or one of ours. `dst` must
-    not exist or be empty. It is written beside itself and renamed into place at the end, so a conversion
-    that fails leaves nothing behind.
+    `src` is detected as the original release, a transformers `openai-gpt` folder or one of ours; a Hub repo
+    id (`openai-community/openai-gpt`) that is not a local folder is downloaded first. `dst` must not exist or
+    be empty. It is written beside itself and renamed into place at the end, so a conversion that fails
+    leaves nothing behind, not even the parent folders it made.
     """
     if to not in TARGETS:
         raise ValueError(f"to={to!r}: the converter writes one of {', '.join(TARGETS)}")
-    src, dst = Path(src), Path(dst)
+    dst = Path(dst)
     if dst.exists() and (not dst.is_dir() or any(dst.iterdir())):
         raise ValueError(f"{dst}: already exists and is not an empty folder; choose a new destination")
-    model, tokenizer = LOADERS[detect_layout(src)](src)
+    src = local_folder(src)
+    layout = detect_layout(src)
+    try:
+        model, tokenizer = LOADERS[layout](src)
+    except (ValueError, OSError):
+        raise
+    except Exception as error:  # a damaged file met inside transformers or safetensors
+        raise ValueError(f"{src}: cannot be read as a {layout} checkpoint ({type(error).__name__}: {error})") from None
+    made = next((folder for folder in reversed(dst.absolute().parents) if not folder.exists()), None)
     dst.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", suffix=".converting", dir=dst.parent))
     try:
@@ -181,9 +194,24 @@ def convert(src, dst, to: str = "gpt1") -> Path:
         folder.mkdir()  # with the permissions of a plain mkdir, which the renamed folder keeps
         WRITERS[to](model, tokenizer, folder)
         folder.replace(dst)
+    except BaseException:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        raise
     finally:
-        shutil.rmtree(scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
     return dst
+
+
+def local_folder(src) -> Path:
+    """`src` itself, or where the Hub repo it names was downloaded."""
+    path = Path(src)
+    if path.exists() or not REPO_ID.fullmatch(str(src)):
+        return path
+    try:
+        return Path(huggingface_hub.snapshot_download(repo_id=str(src)))
+    except Exception as error:  # no network, unknown repo, no access: all end the conversion the same way
+        raise ValueError(f"{src}: not a local folder, and fetching it from the Hub failed ({error})") from None
 
 
 def detect_layout(src: Path) -> str:
@@ -198,13 +226,17 @@ def detect_layout(src: Path) -> str:
             f"{src}: neither the original release ({SHAPES_FILE}, params_0..9.npy) nor a transformers folder "
             "(config.json)"
         )
-    model_type = read_json(config_file).get("model_type")
+    config = read_json(config_file)
+    if not isinstance(config, dict):
+        raise ValueError(f"{config_file}: not a JSON object")
+    model_type = config.get("model_type")
     if model_type not in ("openai-gpt", "gpt1"):
         raise ValueError(f"{config_file}: model_type {model_type!r}; the converter reads 'openai-gpt' and 'gpt1'")
     return model_type
 
 
 def read_json(path: Path):
+    """The JSON of `path`; an unreadable file is named."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -297,6 +329,7 @@ def read_release(folder: Path) -> dict[str, np.ndarray]:
 
 
 def read_shapes(path: Path) -> list[list[int]]:
+    """The list of array shapes of `params_shapes.json`, checked to be lists of positive integers."""
     shapes = read_json(path)
     valid = isinstance(shapes, list) and all(
         isinstance(shape, list) and shape and all(type(n) is int and n > 0 for n in shape) for shape in shapes
@@ -365,6 +398,7 @@ def our_key(name: str) -> str:
 
 
 def our_tensor(name: str, array: np.ndarray) -> torch.Tensor:
+    """The release array `name` as our tensor: the `w` arrays transposed into `nn.Linear` weights."""
     if name.endswith(".w"):
         array = np.ascontiguousarray(array[0].T)  # [1, in, out] (x @ w) -> [out, in] (nn.Linear)
     return torch.from_numpy(array)
@@ -392,6 +426,7 @@ WRITERS = {"gpt1": write_gpt1, "openai-gpt": write_openai_gpt}
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line of `gpt1-convert`."""
     parser = argparse.ArgumentParser(
         prog="gpt1-convert",
         description="Convert GPT-1 weights: the original release (params_shapes.json + params_0..9.npy + "

@@ -330,6 +330,52 @@ def test_failure_while_writing_leaves_nothing_behind(release, tmp_path, monkeypa
     assert list(tmp_path.iterdir()) == []
 
 
+def test_failure_removes_the_parent_folders_it_made(release, tmp_path, monkeypatch):
+    monkeypatch.setattr(modeling_gpt1.convert, "write_card", lambda folder: (_ for _ in ()).throw(OSError("full")))
+    with pytest.raises(OSError, match="full"):
+        convert(release[0], tmp_path / "new" / "deeper" / "gpt1")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_hub_repo_id_is_downloaded_first(converted, tmp_path, monkeypatch):
+    asked = []
+
+    def snapshot_download(repo_id):
+        asked.append(repo_id)
+        return str(converted["port"])
+
+    monkeypatch.setattr(modeling_gpt1.convert.huggingface_hub, "snapshot_download", snapshot_download)
+    convert("openai-community/openai-gpt", tmp_path / "gpt1")
+    assert asked == ["openai-community/openai-gpt"]
+    assert_same_state(model_state(tmp_path / "gpt1"), model_state(converted["back"]))
+
+
+def test_a_hub_repo_id_that_cannot_be_fetched_is_named(tmp_path, monkeypatch):
+    def snapshot_download(repo_id):
+        raise OSError("no network")
+
+    monkeypatch.setattr(modeling_gpt1.convert.huggingface_hub, "snapshot_download", snapshot_download)
+    with pytest.raises(ValueError, match="openai-community/openai-gpt: not a local folder.*no network"):
+        convert("openai-community/openai-gpt", tmp_path / "gpt1")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda folder: (folder / "config.json").write_text("[1, 2]"), r"config\.json: not a JSON object"),
+        (lambda folder: truncate(folder / "model.safetensors"), "cannot be read as a gpt1 checkpoint"),
+    ],
+)
+def test_damaged_folder_of_ours_is_named(converted, tmp_path, damage, message):
+    folder = tmp_path / "damaged"
+    shutil.copytree(converted["ours"], folder)
+    damage(folder)
+    with pytest.raises(ValueError, match=message):
+        convert(folder, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_unknown_layout_and_target_are_refused(release, tmp_path):
     with pytest.raises(ValueError, match="neither the original release"):
         convert(tmp_path, tmp_path / "out")
