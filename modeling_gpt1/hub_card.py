@@ -105,8 +105,8 @@ MEASURED = [
         "the same arrays, 512 real token ids (test bound 1e-4)",
         value=5.0e-06,
         how=measured(
-            "python -m pytest tests/test_convert_release.py -k full_size (gpt1-convert of the 10 shards into our "
-            "folder, loaded back, against the port loaded independently from the same arrays)"
+            "python -m pytest -s tests/test_convert_release.py -k full_size, which prints it (gpt1-convert of the "
+            "10 shards into our folder, loaded back, against the port loaded independently from the same arrays)"
         ),
     ),
     Result(
@@ -118,8 +118,8 @@ MEASURED = [
         metric_name="largest |logit difference| against OpenAIGPTLMHeadModel, same weights (test bound 1e-4)",
         value=1.8e-06,
         how=measured(
-            "logits on the inputs of tests/test_parity_full_size.py (seed 0, 1 x 24 random tokens); "
-            "python -m pytest tests/test_parity_full_size.py asserts the difference is <= 1e-4"
+            "python -m pytest -s tests/test_parity_full_size.py -k lm_logits, which prints it (seed 0, 1 x 24 "
+            "random tokens) and asserts it is <= 1e-4"
         ),
     ),
 ]

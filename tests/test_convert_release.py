@@ -90,6 +90,7 @@ def assert_matches_port(folder, arrays, count: int):
         expected = port_model(arrays)(input_ids).logits
         got = ours(input_ids).logits
     assert expected.std() > 0.25  # far from uniform: 1e-4 tells right from wrong
+    print(f"largest |logit difference| against the port: {(got - expected).abs().max().item():.1e}")  # pytest -s
     torch.testing.assert_close(got, expected, rtol=0, atol=1e-4)
 
 

@@ -18,6 +18,7 @@ def test_full_size_lm_logits_hidden_states_and_loss_match_the_port():
         port_out = port(ids, labels=ids, output_hidden_states=True)
         # the trunks alone: GPT1Model against OpenAIGPTModel
         our_trunk, port_trunk = ours.transformer(ids), port.transformer(ids)
+    print(f"largest |logit difference|: {(our_out.logits - port_out.logits).abs().max().item():.1e}")  # pytest -s
     torch.testing.assert_close(our_out.logits, port_out.logits, atol=TOLERANCE, rtol=0)
     torch.testing.assert_close(our_out.loss, port_out.loss, atol=TOLERANCE, rtol=0)
     assert len(our_out.hidden_states) == len(port_out.hidden_states) == 13
