@@ -191,6 +191,8 @@ class GPT1Tokenizer(PreTrainedTokenizer):
     """
 
     vocab_files_names = VOCAB_FILES_NAMES
+    # bounds the caches' memory (about 1 kB a chunk, spaCy's strings included): 10 MB of English holds 70,000
+    max_cached_chunks = 500_000
     model_input_names = ["input_ids", "attention_mask"]
 
     def __init__(
@@ -269,6 +271,9 @@ class GPT1Tokenizer(PreTrainedTokenizer):
         self._rules = {rule: 1 for rule in matcher_rules(self._spacy)}  # as "bits", for `edge_bits`
         self._rule_lengths = sorted(set(map(len, self._rules)))
         self._rule_first, self._rule_last = {rule[0] for rule in self._rules}, {rule[-1] for rule in self._rules}
+        self._empty_caches()
+
+    def _empty_caches(self):
         # BPE ids of each word (by spaCy's hash of it) and of each chunk split alone; the `end` and `start`
         # bits of the chunks that have any, and the chunks with `start` bits and with `end` bits
         self._ids_of_word, self._ids_of_chunk, self._bits_of_chunk = {}, {}, {}
@@ -354,6 +359,10 @@ class GPT1Tokenizer(PreTrainedTokenizer):
         unseen = [chunk for chunk in dict.fromkeys(chunks) if chunk not in self._ids_of_chunk]
         if not unseen:
             return
+        if len(self._ids_of_chunk) + len(unseen) > self.max_cached_chunks:
+            # a corpus with more distinct chunks than that starts again from empty caches
+            self._empty_caches()
+            unseen = list(dict.fromkeys(chunks))
         # One spaCy call for all, the chunks joined by newlines: spaCy cuts text at whitespace and no special
         # case matches across a newline, so each chunk splits as it does alone. Chunks never hold a newline,
         # except the chunk "\n" itself, which is the newline token.
