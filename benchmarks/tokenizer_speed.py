@@ -29,9 +29,9 @@ import transformers
 from original_encoder import TextEncoder  # this script's folder is on sys.path when it runs
 
 from modeling_gpt1 import GPT1Tokenizer
+from modeling_gpt1.tokenization_gpt1 import ORIGINAL_FILES_NAMES
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-ORIGINAL_FILES = ("encoder_bpe_40000.json", "vocab_40000.bpe")
 SETS = ("corpus", "glue")
 
 
@@ -41,7 +41,10 @@ def parse_args():
     parser.add_argument("--corpus", type=Path, default=DATA / "corpus" / "combined_en.txt")
     parser.add_argument("--glue", type=Path, default=DATA / "glue", help="folder of CoLA/, MRPC/, RTE/, STS-B/")
     parser.add_argument(
-        "--vocab_dir", type=Path, default=DATA / "gpt1", help="folder of encoder_bpe_40000.json and vocab_40000.bpe"
+        "--vocab_dir",
+        type=Path,
+        default=DATA / "gpt1",
+        help="folder of {vocab_file} and {merges_file}".format(**ORIGINAL_FILES_NAMES),
     )
     parser.add_argument("--batch_size", type=int, default=1000, help="texts per encoding call")
     parser.add_argument("--max_texts", type=int, default=None, help="keep the first N texts of each set")
@@ -139,7 +142,7 @@ def bench(name, texts, files, batch_size):
 def main():
     args = parse_args()
     transformers.logging.set_verbosity_error()  # no warning for texts longer than GPT-1's context
-    files = [args.vocab_dir / name for name in ORIGINAL_FILES]
+    files = [args.vocab_dir / ORIGINAL_FILES_NAMES[name] for name in ("vocab_file", "merges_file")]
     print(
         f"{cpu_name()}, {os.cpu_count()} CPUs; python {platform.python_version()}, "
         f"spacy {spacy.__version__}, ftfy {ftfy.__version__}, tokenizers {tokenizers.__version__}, "

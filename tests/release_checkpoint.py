@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import GPT1_DATA, MERGES, VOCAB
 
-GPT1_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gpt1"
-VOCAB_FILES = ("encoder_bpe_40000.json", "vocab_40000.bpe")
 needs_gpt1_data = pytest.mark.skipif(
     not (GPT1_DATA / "params_shapes.json").is_file(), reason=f"GPT-1's shapes and vocabulary are not in {GPT1_DATA}"
 )
@@ -41,7 +40,7 @@ def write_release(folder: Path, shapes: list[list[int]], seed: int = 0) -> list[
     (folder / "params_shapes.json").write_text(json.dumps(shapes))
     for index, piece in enumerate(np.array_split(flat, 10)):
         np.save(folder / f"params_{index}.npy", piece)
-    for name in VOCAB_FILES:
-        shutil.copy(GPT1_DATA / name, folder / name)
+    for path in (VOCAB, MERGES):
+        shutil.copy(path, folder / path.name)
     pieces = np.split(flat, np.cumsum([math.prod(shape) for shape in shapes])[:-1])
     return [piece.reshape(shape) for piece, shape in zip(pieces, shapes, strict=True)]

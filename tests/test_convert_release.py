@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 import torch
 from huggingface_hub.repocard import metadata_load
-from release_checkpoint import GPT1_DATA, VOCAB_FILES, needs_gpt1_data, release_shapes, small_shapes, write_release
+from release_checkpoint import needs_gpt1_data, release_shapes, small_shapes, write_release
 from remote_code import assert_loads_with_remote_code
 from safetensors.torch import load_file
+from shared_data import GOLDEN, MERGES, VOCAB
 from transformers import AutoModelForCausalLM, AutoTokenizer, OpenAIGPTConfig, OpenAIGPTLMHeadModel, OpenAIGPTTokenizer
 
 import modeling_gpt1.convert
@@ -74,7 +75,7 @@ def port_model(arrays: list[np.ndarray]) -> OpenAIGPTLMHeadModel:
 
 def real_ids(tokenizer, count: int) -> torch.Tensor:
     """`[1, count]` ids of real text: the first golden texts, as the tokenizer encodes them."""
-    lines = (GPT1_DATA / "golden_tokenization.jsonl").read_text(encoding="utf-8").splitlines()[:40]
+    lines = GOLDEN.read_text(encoding="utf-8").splitlines()[:40]
     text = "\n".join(json.loads(line)["text"] for line in lines)
     ids = tokenizer(text, add_special_tokens=False)["input_ids"][:count]
     assert len(ids) == count
@@ -169,8 +170,8 @@ def test_port_folders_hold_the_release_arrays_and_load_in_transformers(port_fold
     state = {key: value for key, value in port.state_dict().items() if key != "lm_head.weight"}
     assert_same_state(state, port_state(release[1]))
     # the port's tokenizer files are the release's, and transformers' tokenizer reads them
-    assert json.loads((folder / "vocab.json").read_text()) == json.loads((GPT1_DATA / VOCAB_FILES[0]).read_text())
-    assert merge_lines(folder / "merges.txt") == merge_lines(GPT1_DATA / VOCAB_FILES[1])
+    assert json.loads((folder / "vocab.json").read_text()) == json.loads(VOCAB.read_text())
+    assert merge_lines(folder / "merges.txt") == merge_lines(MERGES)
     tokenizer = OpenAIGPTTokenizer.from_pretrained(folder)
     assert tokenizer("hello world")["input_ids"] == [3570, 1276]
 
@@ -180,7 +181,7 @@ def test_ours_to_port_to_ours_is_bit_identical_with_a_classifier(tmp_path):
     torch.manual_seed(0)
     config = GPT1Config(vocab_size=40481, n_embd=64, n_layer=2, n_head=2, n_positions=32)
     GPT1DoubleHeads(config).save_pretrained(tmp_path / "ours")
-    GPT1Tokenizer(*(GPT1_DATA / name for name in VOCAB_FILES)).save_pretrained(tmp_path / "ours")
+    GPT1Tokenizer(VOCAB, MERGES).save_pretrained(tmp_path / "ours")
     convert(tmp_path / "ours", tmp_path / "port", to="openai-gpt")
     convert(tmp_path / "port", tmp_path / "back")
     assert json.loads((tmp_path / "back" / "config.json").read_text())["architectures"] == ["GPT1DoubleHeads"]

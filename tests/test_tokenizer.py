@@ -7,7 +7,6 @@ the repository); tests that need it are skipped where it is absent.
 """
 
 import csv
-import importlib.util
 import json
 import os
 import pickle
@@ -21,37 +20,19 @@ from pathlib import Path
 import ftfy
 import pytest
 import spacy
+from shared_data import DATA, GOLDEN, MERGES, STORY_CLOZE, VOCAB, load_original_encoder, require
 from transformers import AutoTokenizer
 
 from modeling_gpt1 import GPT1Config, GPT1Tokenizer
 from modeling_gpt1.tokenization_gpt1 import cross_space_pairs, fix_text, standardize
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
-VOCAB, MERGES = DATA / "gpt1" / "encoder_bpe_40000.json", DATA / "gpt1" / "vocab_40000.bpe"
-GOLDEN = DATA / "gpt1" / "golden_tokenization.jsonl"
 CORPUS = DATA / "corpus" / "combined_en.txt"
 START, DELIMITER, EXTRACT = 40478, 40479, 40480  # SPEC section 2
 NEWLINE = 40477
 BATCH = 1000  # texts per call, as `datasets.map` batches them
 
 
-def load_original_encoder():
-    """`benchmarks/original_encoder.py`, the original GPT-1 encoder (the benchmarks folder is not a package)."""
-    spec = importlib.util.spec_from_file_location("original_encoder", REPO / "benchmarks" / "original_encoder.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 original_encoder = load_original_encoder()
-
-
-def require(path: Path) -> Path:
-    """`path`, or skip the test where the shared real data is absent."""
-    if not path.exists():
-        pytest.skip(f"{path} is absent; this test reads the project's real data in ../shared/data")
-    return path
 
 
 def read_golden() -> list[dict]:
@@ -148,7 +129,7 @@ def glue_texts():
 
 def story_cloze_texts():
     """The four story sentences and the two endings of each Story Cloze story."""
-    path = require(DATA / "story_cloze" / "cloze_test_val__spring2016 - cloze_test_ALL_val.csv")
+    path = require(STORY_CLOZE)
     columns = [f"InputSentence{i}" for i in range(1, 5)] + ["RandomFifthSentenceQuiz1", "RandomFifthSentenceQuiz2"]
     with open(path, encoding="utf-8", newline="") as file:
         return [row[column] for row in csv.DictReader(file) for column in columns]

@@ -6,18 +6,15 @@ the Story Cloze test compares with the original encoder and the original code's 
 """
 
 import csv
-import importlib.util
 import json
 import random
-from pathlib import Path
 
 import pytest
 import torch
+from shared_data import MERGES, STORY_CLOZE, VOCAB, load_original_encoder, require
 
 from modeling_gpt1 import GPT1Config, GPT1DoubleHeads, GPT1Tokenizer
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -270,21 +267,9 @@ def test_malformed_examples_are_refused(tokenizer, args, kwargs, error, message)
 # real data: the original code's ROCStories format
 
 
-def load_original_encoder():
-    """`benchmarks/original_encoder.py`, the original GPT-1 encoder (the benchmarks folder is not a package)."""
-    spec = importlib.util.spec_from_file_location("original_encoder", REPO / "benchmarks" / "original_encoder.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_story_cloze_matches_the_original_rocstories_format():
-    files = [DATA / "gpt1" / "encoder_bpe_40000.json", DATA / "gpt1" / "vocab_40000.bpe"]
-    stories = DATA / "story_cloze" / "cloze_test_val__spring2016 - cloze_test_ALL_val.csv"
-    for path in (*files, stories):
-        if not path.exists():
-            pytest.skip(f"{path} is absent; this test reads the project's real data in ../shared/data")
-    with open(stories, encoding="utf-8", newline="") as file:
+    files = [require(VOCAB), require(MERGES)]
+    with open(require(STORY_CLOZE), encoding="utf-8", newline="") as file:
         rows = list(csv.reader(file))[1:]
     # the original `_rocstories`: the four sentences joined by spaces, then the two endings
     contexts, endings = [" ".join(row[1:5]) for row in rows], [row[5:7] for row in rows]

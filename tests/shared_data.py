@@ -1,0 +1,33 @@
+"""Where the tests find the project's real data (`../shared/data`, relative to the repository) and the original
+GPT-1 encoder; tests that need the data skip where it is absent."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from modeling_gpt1.tokenization_gpt1 import ORIGINAL_FILES_NAMES
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+GPT1_DATA = DATA / "gpt1"
+# the original release's vocabulary and merges
+VOCAB = GPT1_DATA / ORIGINAL_FILES_NAMES["vocab_file"]
+MERGES = GPT1_DATA / ORIGINAL_FILES_NAMES["merges_file"]
+GOLDEN = GPT1_DATA / "golden_tokenization.jsonl"
+STORY_CLOZE = DATA / "story_cloze" / "cloze_test_val__spring2016 - cloze_test_ALL_val.csv"
+
+
+def require(path: Path) -> Path:
+    """`path`, or skip the test where the shared real data is absent."""
+    if not path.exists():
+        pytest.skip(f"{path} is absent; this test reads the project's real data in ../shared/data")
+    return path
+
+
+def load_original_encoder():
+    """`benchmarks/original_encoder.py`, the original GPT-1 encoder (the benchmarks folder is not a package)."""
+    spec = importlib.util.spec_from_file_location("original_encoder", REPO / "benchmarks" / "original_encoder.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
