@@ -44,6 +44,24 @@ EXPECTED_CLASSES = {
 }
 
 
+def run_fresh_python(script: str, *args: str, workdir: Path, stdin: str | None = None):
+    """Run `script` in a fresh interpreter, offline, with `workdir` as its folder and module cache, so that it
+    cannot import this repository's `modeling_gpt1`; return the JSON of its last printed line."""
+    env = {**os.environ, "HF_MODULES_CACHE": str(workdir / "modules"), "HF_HUB_OFFLINE": "1"}
+    env.pop("PYTHONPATH", None)
+    completed = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        input=stdin,
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 def assert_loads_with_remote_code(folder: Path, workdir: Path, text: str = "I don't think it's U.S. policy."):
     """The fresh process gets our classes from the folder's code, the same ids for `text` and the same outputs."""
     tokenizer = GPT1Tokenizer.from_pretrained(folder)
@@ -53,18 +71,7 @@ def assert_loads_with_remote_code(folder: Path, workdir: Path, text: str = "I do
     with torch.no_grad():
         expected = {"logits": model(input_ids).logits, "last_hidden_state": model.transformer(input_ids)[0]}
     torch.save({"text": text, "input_ids": input_ids, **expected}, workdir / "expected.pt")
-    env = {**os.environ, "HF_MODULES_CACHE": str(workdir / "modules"), "HF_HUB_OFFLINE": "1"}
-    env.pop("PYTHONPATH", None)
-    completed = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(folder), str(workdir / "expected.pt")],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr
-    results = json.loads(completed.stdout.strip().splitlines()[-1])
+    results = run_fresh_python(SCRIPT, str(folder), str(workdir / "expected.pt"), workdir=workdir)
     assert results["imported_modeling_gpt1"] is False
     assert results["ids"] == tokenizer(text)["input_ids"]
     for auto_name, class_name in EXPECTED_CLASSES.items():

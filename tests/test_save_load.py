@@ -1,10 +1,7 @@
 """Saving and loading: exact round trips, the Auto classes, and the code shipped for trust_remote_code."""
 
 import json
-import os
 import pathlib
-import subprocess
-import sys
 import textwrap
 import types
 
@@ -12,6 +9,7 @@ import pytest
 import torch
 import transformers
 from conftest import EXTRACT, TINY_CONFIG
+from remote_code import run_fresh_python
 from safetensors.torch import load_file
 from transformers import (
     AutoConfig,
@@ -177,18 +175,7 @@ def remote_code_results(tmp_path_factory):
             expected = model(ids)[output]
         torch.save({"input_ids": ids, "output": output, "expected": expected}, root / name / "expected.pt")
     workdir = tmp_path_factory.mktemp("cwd")
-    env = {**os.environ, "HF_MODULES_CACHE": str(workdir / "modules"), "HF_HUB_OFFLINE": "1"}
-    env.pop("PYTHONPATH", None)
-    completed = subprocess.run(
-        [sys.executable, "-c", REMOTE_CODE_SCRIPT, str(root), json.dumps(list(AUTO_CLASSES))],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return run_fresh_python(REMOTE_CODE_SCRIPT, str(root), json.dumps(list(AUTO_CLASSES)), workdir=workdir)
 
 
 def test_remote_code_process_never_imports_the_package(remote_code_results):

@@ -8,18 +8,16 @@ the repository); tests that need it are skipped where it is absent.
 
 import csv
 import json
-import os
 import pickle
 import random
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import ftfy
 import pytest
 import spacy
+from remote_code import run_fresh_python
 from shared_data import DATA, GOLDEN, MERGES, STORY_CLOZE, VOCAB, load_original_encoder, require
 from transformers import AutoTokenizer
 
@@ -322,18 +320,7 @@ CHILD = textwrap.dedent(
 def test_trust_remote_code_loads_the_shipped_code_in_a_fresh_process(tokenizer, golden_texts, tmp_path):
     tokenizer.save_pretrained(tmp_path / "saved")
     assert (tmp_path / "saved" / "tokenization_gpt1.py").is_file()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules")}
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tmp_path / "saved")],
-        input=json.dumps(golden_texts),
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=300,
-    )
-    assert child.returncode == 0, child.stderr
-    result = json.loads(child.stdout.strip().splitlines()[-1])
+    result = run_fresh_python(CHILD, str(tmp_path / "saved"), workdir=tmp_path, stdin=json.dumps(golden_texts))
     assert not result["imported"], "the child imported modeling_gpt1 instead of the shipped code"
     assert result["module"].startswith("transformers_modules")
     assert result["ids"] == tokenizer(golden_texts)["input_ids"]
