@@ -1,0 +1,621 @@
+"""The fine-tuning tasks' data, read into uniform `datasets.DatasetDict`s for the scripts in this folder.
+
+GLUE, SNLI and SciTail (`load_glue`) come from a folder in the task's original layout (GLUE's download
+script, SNLI's and SciTail's own releases), from the user's csv / tsv / json files, or from the Hub by name.
+Each split has the columns `id` (str, unique), `text`, `text_pair` (not for single-text tasks) and `label`
+(an index into the task's `labels`, the score for STS-B, -1 for unlabelled test rows).
+
+Story Cloze (`load_story_cloze`) and RACE (`load_race`) are multiple choice: `id`, `text`, `choices`,
+`label`, plus `question` and `level` for RACE. Story Cloze's train and validation splits are the original
+code's split of the spring-2016 validation stories.
+
+Bad input raises `DataError`, naming the file, the column and the row. Nothing here writes files: the
+splits are built in memory, not through `datasets`' file loaders and their cache.
+"""
+
+import csv
+import io
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+import pyarrow as pa
+from sklearn.model_selection import train_test_split
+
+logger = logging.getLogger(__name__)
+
+
+class DataError(ValueError):
+    """A data file or task name that cannot be used, with the file, column and row that say why."""
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where one layout keeps a task's fields: column names, or positions in files without a header."""
+
+    text: str | int
+    text_pair: str | int | None = None
+    label: str | int = "label"
+
+
+@dataclass(frozen=True)
+class Task:
+    """A sentence (pair) task: its input format, labels, official metrics, and where its data is."""
+
+    name: str
+    # a format of `GPT1Tokenizer.encode_task`: classification, entailment or similarity
+    format: str
+    # label names, in the order of the label indices; None for a regression (STS-B)
+    labels: tuple[str, ...] | None
+    metrics: tuple[str, ...]
+    eval_splits: tuple[str, ...]
+    # the original layout: a folder of that name holding (split, file) files
+    folder: str
+    files: tuple[tuple[str, str], ...]
+    original: Columns
+    hub: Columns
+    hub_path: str
+    hub_config: str | None
+    # label values of rows without a gold label, which are dropped (SNLI's annotators did not agree)
+    unlabelled: tuple = ()
+    # the range of the scores of a regression
+    score_range: tuple[float, float] | None = None
+
+
+GLUE_FILES = (("train", "train.tsv"), ("validation", "dev.tsv"), ("test", "test.tsv"))
+PAIR = Columns("sentence1", "sentence2")
+NLI_LABELS = ("entailment", "neutral", "contradiction")
+
+
+def glue_task(name, format, labels, metrics, folder, original, hub, **fields) -> Task:
+    """A task laid out as GLUE's are, by default a GLUE task (`nyu-mll/glue` on the Hub, TSV files of GLUE's
+    download script)."""
+    defaults = {"eval_splits": ("validation",), "files": GLUE_FILES, "hub_path": "nyu-mll/glue", "hub_config": name}
+    return Task(name, format, labels, metrics, folder=folder, original=original, hub=hub, **{**defaults, **fields})
+
+
+TASKS = {
+    task.name: task
+    for task in (
+        # CoLA's train and dev files have no header: source, label, original label mark, sentence
+        glue_task(
+            "cola", "classification", ("unacceptable", "acceptable"), ("matthews_correlation",), "CoLA",
+            original=Columns(text=3, label=1), hub=Columns("sentence"),
+        ),
+        glue_task(
+            "sst2", "classification", ("negative", "positive"), ("accuracy",), "SST-2",
+            original=Columns("sentence"), hub=Columns("sentence"),
+        ),
+        glue_task(
+            "mrpc", "similarity", ("not_equivalent", "equivalent"), ("f1", "accuracy"), "MRPC",
+            original=Columns("#1 String", "#2 String", "Quality"), hub=PAIR,
+        ),
+        glue_task(
+            "stsb", "similarity", None, ("pearson", "spearmanr"), "STS-B",
+            original=Columns("sentence1", "sentence2", "score"), hub=PAIR, score_range=(0.0, 5.0),
+        ),
+        glue_task(
+            "qqp", "similarity", ("not_duplicate", "duplicate"), ("f1", "accuracy"), "QQP",
+            original=Columns("question1", "question2", "is_duplicate"), hub=Columns("question1", "question2"),
+        ),
+        glue_task(
+            "mnli", "entailment", NLI_LABELS, ("accuracy",), "MNLI",
+            original=Columns("sentence1", "sentence2", "gold_label"), hub=Columns("premise", "hypothesis"),
+            eval_splits=("validation_matched", "validation_mismatched"),
+            files=(
+                ("train", "train.tsv"),
+                ("validation_matched", "dev_matched.tsv"),
+                ("validation_mismatched", "dev_mismatched.tsv"),
+                ("test_matched", "test_matched.tsv"),
+                ("test_mismatched", "test_mismatched.tsv"),
+            ),
+        ),
+        glue_task(
+            "qnli", "entailment", ("entailment", "not_entailment"), ("accuracy",), "QNLI",
+            original=Columns("question", "sentence"), hub=Columns("question", "sentence"),
+        ),
+        glue_task(
+            "rte", "entailment", ("entailment", "not_entailment"), ("accuracy",), "RTE",
+            original=PAIR, hub=PAIR,
+        ),
+        # WNLI's files give the labels as 0/1, in this order
+        glue_task(
+            "wnli", "entailment", ("not_entailment", "entailment"), ("accuracy",), "WNLI",
+            original=PAIR, hub=PAIR,
+        ),
+        glue_task(
+            "snli", "entailment", NLI_LABELS, ("accuracy",), "snli_1.0",
+            original=Columns("sentence1", "sentence2", "gold_label"), hub=Columns("premise", "hypothesis"),
+            hub_path="stanfordnlp/snli", hub_config=None, unlabelled=("-", -1, "-1"),
+            files=(
+                ("train", "snli_1.0_train.txt"),
+                ("validation", "snli_1.0_dev.txt"),
+                ("test", "snli_1.0_test.txt"),
+            ),
+        ),
+        # SciTail's TSV files have no header: premise, hypothesis, label
+        glue_task(
+            "scitail", "entailment", ("entails", "neutral"), ("accuracy",), "SciTailV1.1",
+            original=Columns(0, 1, 2), hub=Columns("premise", "hypothesis"),
+            hub_path="allenai/scitail", hub_config="tsv_format",
+            files=(
+                ("train", "tsv_format/scitail_1.0_train.tsv"),
+                ("validation", "tsv_format/scitail_1.0_dev.tsv"),
+                ("test", "tsv_format/scitail_1.0_test.tsv"),
+            ),
+        ),
+    )
+}  # fmt: skip
+# the id columns of the layouts, in order of preference; rows without one are numbered
+ID_COLUMNS = ("id", "idx", "index", "pairID")
+
+
+def get_task(name: str) -> Task:
+    """The task of that name, as GLUE spells it or not (`RTE`, `sts-b`, `SST-2`)."""
+    task = TASKS.get(name.lower().replace("-", ""))
+    if task is None:
+        raise DataError(f"unknown task {name!r}; the tasks are {', '.join(TASKS)}")
+    return task
+
+
+def load_glue(task, data_dir=None, train_file=None, validation_file=None, test_file=None) -> datasets.DatasetDict:
+    """The splits of a GLUE, SNLI or SciTail task, from `data_dir` in the original layout, from the given files,
+    or from the Hub where neither is given.
+
+    `data_dir` is the task's folder (`glue/RTE`, `snli_1.0`, `SciTailV1.1`) or the folder holding it; its train
+    and evaluation files must be there, its test files are read where present. Files are csv, tsv (read without
+    quoting, as GLUE's files need) or json / jsonl, with the columns of the original layout, of the Hub, or
+    `text`, `text_pair` and `label`; labels are given by name or by index.
+    """
+    task = get_task(task)
+    files = given_files(data_dir, train=train_file, validation=validation_file, test=test_file)
+    if not files and data_dir is None:
+        return load_glue_from_hub(task)
+    if not files:
+        files = original_glue_files(task, Path(data_dir))
+    return datasets.DatasetDict(
+        {split: glue_split(task, split, str(path), glue_records(task, path)) for split, path in files.items()}
+    )
+
+
+def given_files(data_dir, **files) -> dict[str, Path]:
+    """The files the user named, by split; a folder of the original layout and files are not mixed."""
+    files = {split: Path(path) for split, path in files.items() if path is not None}
+    if data_dir is not None and files:
+        raise DataError(f"pass either data_dir ({data_dir}) or data files ({', '.join(map(str, files.values()))})")
+    return files
+
+
+def original_glue_files(task: Task, data_dir: Path) -> dict[str, Path]:
+    """The task's files in `data_dir` or in its task folder there; all but the test files are needed."""
+    files = {}
+    for split, name in task.files:
+        candidates = dict.fromkeys([data_dir / name, data_dir / task.folder / name, data_dir / Path(name).name])
+        found = [path for path in candidates if path.is_file()]
+        if found:
+            files[split] = found[0]
+        elif not split.startswith("test"):
+            looked = ", ".join(map(str, candidates))
+            raise DataError(f"{data_dir} has no {split} file of {task.name}: looked for {looked}")
+    return files
+
+
+def load_glue_from_hub(task: Task) -> datasets.DatasetDict:
+    """The task from the Hub (`nyu-mll/glue` and its configs, `stanfordnlp/snli`, `allenai/scitail`)."""
+    try:
+        hub = datasets.load_dataset(task.hub_path, task.hub_config)
+    except OSError as error:  # datasets' ConnectionError and DatasetNotFoundError are both OSErrors
+        name = " ".join(filter(None, (task.hub_path, task.hub_config)))
+        raise DataError(
+            f"could not load {task.name} from the Hub ({name}): {error}. Pass --data_dir with the task's original "
+            "files, or --train_file/--validation_file/--test_file"
+        ) from error
+    splits = {}
+    for split, rows in hub.items():
+        source = f"{task.hub_path} {split}"
+        splits[split] = glue_split(task, split, source, [(f"{source}, row {i}", row) for i, row in enumerate(rows)])
+    return datasets.DatasetDict(splits)
+
+
+def read_rows(path: Path) -> tuple[list, str]:
+    """The rows of a csv, tsv / txt or json / jsonl file, each with its line (or record) number, and what the
+    numbers count. csv rows are lists of fields, tsv rows are split at tabs with quotes taken as text (GLUE's
+    STS-B and MNLI have stray quotes), json rows are objects."""
+    if not path.is_file():
+        raise DataError(f"{path} does not exist" if not path.exists() else f"{path} is not a file")
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".tsv", ".txt", ".json", ".jsonl"):
+        raise DataError(f"{path}: unknown file type {suffix!r}; data files are csv, tsv, json or jsonl")
+    try:
+        # bytes, not `read_text`: its newline translation would end lines at a carriage return inside a text
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path} is not UTF-8 text: {error}") from error
+    if suffix == ".csv":
+        reader = csv.reader(io.StringIO(text, newline=""))
+        return [(reader.line_num, row) for row in reader if row], "line"
+    if suffix in (".tsv", ".txt"):
+        # only "\n" ends a line (CRLF files have a "\r" before it)
+        lines = enumerate(text.split("\n"), 1)
+        return [(number, line.removesuffix("\r").split("\t")) for number, line in lines if line.strip("\r")], "line"
+    return json_rows(path, text)
+
+
+def json_rows(path: Path, text: str) -> tuple[list, str]:
+    """The objects of a JSON array or of a JSON-lines file, with their numbers."""
+    if text.lstrip().startswith("["):
+        try:
+            rows, unit = list(enumerate(json.loads(text), 1)), "record"
+        except json.JSONDecodeError as error:
+            raise DataError(f"{path} is not valid JSON: {error}") from error
+    else:
+        rows, unit = [], "line"
+        for number, line in enumerate(text.split("\n"), 1):
+            if line.strip():
+                try:
+                    rows.append((number, json.loads(line)))
+                except json.JSONDecodeError as error:
+                    raise DataError(f"{path}, line {number} is not valid JSON: {error}") from error
+    for number, row in rows:
+        if not isinstance(row, dict):
+            raise DataError(f"{path}, {unit} {number}: a {type(row).__name__}, not a JSON object of columns")
+    return rows, unit
+
+
+def read_records(path: Path, has_header=lambda first_row: True) -> list[tuple[str, dict]]:
+    """A data file's rows as objects keyed by column name, or by position in a csv / tsv file without a header,
+    each with where it is (`line 12`), for messages."""
+    rows, unit = read_rows(path)
+    if not rows:
+        raise DataError(f"{path} is empty")
+    if isinstance(rows[0][1], dict):
+        return [(f"{path}, {unit} {number}", row) for number, row in rows]
+    first = rows[0][1]
+    if has_header(first):
+        header, rows = first, rows[1:]
+    else:
+        header = list(range(len(first)))
+    if not rows:
+        raise DataError(f"{path} has a header and no rows")
+    records = []
+    for number, row in rows:
+        if len(row) != len(header):
+            raise DataError(f"{path}, line {number}: {len(row)} fields where the first line has {len(header)}")
+        records.append((f"{path}, line {number}", dict(zip(header, row, strict=True))))
+    return records
+
+
+def glue_records(task: Task, path: Path) -> list[tuple[str, dict]]:
+    """A task's file as records; the original files without a header (CoLA's train and dev, SciTail's) are told
+    by a first line naming no text column."""
+    names = set(column_names(task, "text"))
+    positional = isinstance(task.original.text, int)
+    return read_records(path, lambda first_row: not positional or bool(names & set(first_row)))
+
+
+def column_names(task: Task, field: str) -> list:
+    """The names a field's column goes by: the uniform one, the Hub's, the original layout's."""
+    names = (field, getattr(task.hub, field), getattr(task.original, field))
+    return list(dict.fromkeys(name for name in names if isinstance(name, str)))
+
+
+def find_column(task: Task, source: str, columns, field: str, required: bool):
+    """The column holding `field` among a file's columns (names, or positions in a file without a header)."""
+    if any(isinstance(column, int) for column in columns):
+        return getattr(task.original, field)
+    found = [name for name in column_names(task, field) if name in columns]
+    if found:
+        return found[0]
+    if required:
+        raise DataError(
+            f"{source} lacks the {field} column of {task.name} (one of {', '.join(column_names(task, field))}); "
+            f"its columns are {', '.join(map(str, columns))}"
+        )
+    return None
+
+
+def glue_split(task: Task, split: str, source: str, records: list) -> datasets.Dataset:
+    """One split in the uniform columns, from `(where, row)` records; ids are checked unique."""
+    is_test = split.startswith("test")
+    columns = records[0][1].keys()
+    fields = {"text": find_column(task, source, columns, "text", True)}
+    if task.format != "classification":
+        fields["text_pair"] = find_column(task, source, columns, "text_pair", True)
+    label_column = find_column(task, source, columns, "label", not is_test)
+    id_column = next((name for name in ID_COLUMNS if name in columns), None)
+
+    examples = {"id": [], **{field: [] for field in fields}, "label": []}
+    seen, dropped = {}, 0
+    for number, (where, record) in enumerate(records):
+        label = None if label_column is None else cell(record, label_column, where)
+        if label in task.unlabelled:
+            dropped += 1
+            continue
+        row_id = str(number) if id_column is None else str(cell(record, id_column, where))
+        if row_id in seen:
+            raise DataError(f"{where}, column {id_column!r}: id {row_id!r} is also on {seen[row_id]}")
+        seen[row_id] = where
+        examples["id"].append(row_id)
+        for field, column in fields.items():
+            examples[field].append(text_cell(record, column, where))
+        examples["label"].append(parse_label(task, is_test, label, f"{where}, column {label_column!r}"))
+    if dropped:
+        logger.info("%s: dropped %d of %d rows without a gold label", source, dropped, len(records))
+    return in_memory(examples, glue_features(task))
+
+
+def cell(record: dict, column, where: str):
+    """A row's value in a column, which a JSON object may lack."""
+    if column not in record:
+        raise DataError(f"{where}: no column {column!r}")
+    return record[column]
+
+
+def text_cell(record: dict, column, where: str) -> str:
+    """A row's text in a column, which must be a string."""
+    value = cell(record, column, where)
+    if not isinstance(value, str):
+        raise DataError(f"{where}, column {column!r}: {value!r} is not a text")
+    return value
+
+
+def parse_label(task: Task, is_test: bool, value, where: str):
+    """A label's index, given as its name or its index (the Hub's and GLUE's 0/1 files' way), or a regression's
+    score; -1 for a test row without a label."""
+    if value is None or value == "" or value == -1 or value == "-1":
+        if is_test:
+            return -1
+        raise DataError(f"{where}: no label ({value!r}); only test splits may have unlabelled rows")
+    if task.labels is None:
+        try:
+            score = float(value)
+        except (TypeError, ValueError):
+            score = math.nan
+        low, high = task.score_range
+        if not low <= score <= high:
+            raise DataError(f"{where}: label {value!r} is not a score from {low} to {high}")
+        return score
+    if isinstance(value, str):
+        value = value.strip()
+        if value in task.labels:
+            return task.labels.index(value)
+        value = int(value) if value.isdigit() else value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(task.labels):
+        return value
+    names = ", ".join(task.labels)
+    raise DataError(f"{where}: label {value!r} is not one of {names} (or their indices 0-{len(task.labels) - 1})")
+
+
+def in_memory(columns: dict[str, list], features: datasets.Features) -> datasets.Dataset:
+    """A split from lists of values already checked, through Arrow arrays: `from_dict` on plain lists encodes
+    value by value, which took seconds for RACE's train split."""
+    arrays = {name: pa.array(values, type=features[name].pa_type) for name, values in columns.items()}
+    return datasets.Dataset.from_dict(arrays, features=features)
+
+
+def rows_in_memory(rows: list[dict], features: datasets.Features) -> datasets.Dataset:
+    """A split from rows of values already checked."""
+    return in_memory({name: [row[name] for row in rows] for name in features}, features)
+
+
+def glue_features(task: Task) -> datasets.Features:
+    """The uniform columns' types: labels as a `ClassLabel` of the task's names, STS-B's scores as floats."""
+    string = datasets.Value("string")
+    label = datasets.Value("float64") if task.labels is None else datasets.ClassLabel(names=list(task.labels))
+    pair = {} if task.format == "classification" else {"text_pair": string}
+    return datasets.Features({"id": string, "text": string, **pair, "label": label})
+
+
+STORY_CLOZE_FILES = {
+    "validation": "cloze_test_val__spring2016 - cloze_test_ALL_val.csv",
+    "test": "cloze_test_test__spring2016 - cloze_test_ALL_test.csv",
+}
+STORY_SENTENCES = ("InputSentence1", "InputSentence2", "InputSentence3", "InputSentence4")
+STORY_ENDINGS = ("RandomFifthSentenceQuiz1", "RandomFifthSentenceQuiz2")
+# the original code's split of the 1,871 validation stories: 1,497 train, 374 validation
+STORY_VALIDATION_SIZE = 374
+ORIGINAL_SEED = 3535999445
+MULTIPLE_CHOICE_FEATURES = {
+    "id": datasets.Value("string"),
+    "text": datasets.Value("string"),
+    "choices": datasets.List(datasets.Value("string")),
+    "label": datasets.Value("int64"),
+}
+
+
+def load_story_cloze(
+    data_dir=None, train_file=None, validation_file=None, test_file=None, seed=ORIGINAL_SEED
+) -> datasets.DatasetDict:
+    """Story Cloze's splits from the spring-2016 CSVs in `data_dir` or from the given files (csv or json with
+    the same columns).
+
+    Without a train file, the validation stories are split into train and validation as the original code did
+    (`train_test_split` keeping 374 for validation, `seed` its random state): 1,497 / 374 of the 1,871 stories.
+    """
+    files = given_files(data_dir, train=train_file, validation=validation_file, test=test_file)
+    if not files and data_dir is None:
+        raise DataError("Story Cloze is not on the Hub: pass --data_dir with its spring-2016 CSVs, or data files")
+    if not files:
+        files = {split: Path(data_dir) / name for split, name in STORY_CLOZE_FILES.items()}
+        if not files["test"].is_file():
+            del files["test"]
+    splits = {split: story_cloze_rows(path, split == "test") for split, path in files.items()}
+    if "train" not in splits and "validation" in splits:
+        splits["train"], splits["validation"] = original_story_split(files["validation"], splits["validation"], seed)
+    features = datasets.Features(MULTIPLE_CHOICE_FEATURES)
+    return datasets.DatasetDict(
+        {
+            split: rows_in_memory(splits[split], features)
+            for split in ("train", "validation", "test")
+            if split in splits
+        }
+    )
+
+
+def story_cloze_rows(path: Path, is_test: bool) -> list[dict]:
+    """A Story Cloze file's stories: the four sentences joined by spaces as the original did, the two endings,
+    and which is right (optional in a test file)."""
+    records = read_records(path)
+    answer = "AnswerRightEnding"
+    needed = ("InputStoryid", *STORY_SENTENCES, *STORY_ENDINGS, *(() if is_test else (answer,)))
+    missing = [column for column in needed if column not in records[0][1]]
+    if missing:
+        raise DataError(f"{path} lacks the Story Cloze columns {', '.join(missing)}")
+    stories = []
+    for where, row in records:
+        value = row.get(answer) if is_test else cell(row, answer, where)
+        if value in (None, "") and is_test:
+            label = -1
+        elif str(value).strip() in ("1", "2"):
+            label = int(value) - 1
+        else:
+            raise DataError(f"{where}, column {answer!r}: {value!r} is not 1 or 2")
+        stories.append(
+            {
+                "id": str(cell(row, "InputStoryid", where)),
+                "text": " ".join(text_cell(row, column, where) for column in STORY_SENTENCES),
+                "choices": [text_cell(row, column, where) for column in STORY_ENDINGS],
+                "label": label,
+            }
+        )
+    return stories
+
+
+def original_story_split(path: Path, stories: list, seed: int) -> tuple[list, list]:
+    """The original code's train / validation split of the validation stories."""
+    if len(stories) <= STORY_VALIDATION_SIZE:
+        raise DataError(
+            f"{path} has {len(stories)} stories; splitting off {STORY_VALIDATION_SIZE} for validation needs more "
+            "(or pass a train file)"
+        )
+    train, validation = train_test_split(stories, test_size=STORY_VALIDATION_SIZE, random_state=seed)
+    return train, validation
+
+
+RACE_SPLITS = {"train": "train", "validation": "dev", "test": "test"}
+RACE_LEVELS = ("middle", "high")
+RACE_ANSWERS = ("A", "B", "C", "D")
+
+
+def load_race(
+    data_dir=None, train_file=None, validation_file=None, test_file=None, levels=RACE_LEVELS
+) -> datasets.DatasetDict:
+    """RACE's questions at the given levels (middle = RACE-m, high = RACE-h), one row each.
+
+    `data_dir` holds `RACE/{train,dev,test}/{high,middle}/*.txt` or is `RACE/` itself; train and dev are needed,
+    test is read where present. A file is a folder in that split layout, or json / jsonl of the original
+    articles (`article`, `questions`, `options`, `answers`, `id`) or of questions as on the Hub (`example_id`,
+    `article`, `question`, `options`, `answer`), whose level is their `level` or their id's start.
+    """
+    levels = (levels,) if isinstance(levels, str) else tuple(levels)
+    if not levels or any(level not in RACE_LEVELS for level in levels):
+        raise DataError(f"RACE's levels are {' and '.join(RACE_LEVELS)}, not {', '.join(map(str, levels)) or 'none'}")
+    files = given_files(data_dir, train=train_file, validation=validation_file, test=test_file)
+    if not files and data_dir is None:
+        raise DataError("pass --data_dir with RACE's original folders, or data files")
+    if not files:
+        files = original_race_folders(Path(data_dir))
+    features = datasets.Features(
+        {**MULTIPLE_CHOICE_FEATURES, "question": datasets.Value("string"), "level": datasets.Value("string")}
+    )
+    return datasets.DatasetDict(
+        {
+            split: rows_in_memory(race_folder(path, levels) if path.is_dir() else race_file(path, levels), features)
+            for split, path in files.items()
+        }
+    )
+
+
+def original_race_folders(data_dir: Path) -> dict[str, Path]:
+    """The split folders of `data_dir` (or of its `RACE/`): train and dev are needed, test is optional."""
+    root = data_dir / "RACE" if (data_dir / "RACE").is_dir() else data_dir
+    folders = {split: root / name for split, name in RACE_SPLITS.items()}
+    for split in ("train", "validation"):
+        if not folders[split].is_dir():
+            raise DataError(f"{folders[split]} does not exist: {data_dir} is not in RACE's original layout")
+    if not folders["test"].is_dir():
+        del folders["test"]
+    return folders
+
+
+def race_folder(path: Path, levels: tuple) -> list[dict]:
+    """The questions of a split folder of the original layout, file by file in name order."""
+    rows = []
+    for level in levels:
+        folder = path / level
+        files = sorted(folder.glob("*.txt"))
+        if not files:
+            raise DataError(f"{folder} has no RACE articles (*.txt)")
+        for file in files:
+            try:
+                article = json.loads(file.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as error:
+                raise DataError(f"{file} is not a RACE article (JSON): {error}") from error
+            rows += race_questions(str(file), article, level)
+    return rows
+
+
+def race_file(path: Path, levels: tuple) -> list[dict]:
+    """The questions of a json / jsonl file of original articles or of Hub-style questions, at `levels`."""
+    rows, asked = [], {}
+    for where, record in read_records(path):
+        level = race_level(record, where)
+        if "questions" in record:
+            questions = race_questions(where, record, level)
+        else:
+            # a question as on the Hub: its index among its article's questions numbers it, as in the folders
+            article_id = str(cell(record, "example_id", where))
+            asked[article_id] = asked.get(article_id, -1) + 1
+            article = {
+                "id": article_id,
+                "article": cell(record, "article", where),
+                "questions": [cell(record, "question", where)],
+                "options": [cell(record, "options", where)],
+                "answers": [cell(record, "answer", where)],
+            }
+            questions = race_questions(where, article, level, asked[article_id])
+        if level in levels:
+            rows += questions
+    if not rows:
+        raise DataError(f"{path} has no questions at the levels {', '.join(levels)}")
+    return rows
+
+
+def race_level(record: dict, where: str) -> str:
+    """A question's level: its `level`, or the start of its article's id (`high10024.txt`)."""
+    name = str(record.get("level") or record.get("id") or record.get("example_id") or "")
+    level = next((level for level in RACE_LEVELS if name.startswith(level)), None)
+    if level is None:
+        raise DataError(f"{where}: no level: neither a column 'level' nor an id starting with middle or high")
+    return level
+
+
+def race_questions(where: str, article: dict, level: str, first: int = 0) -> list[dict]:
+    """An article's questions as rows; question k of article `id` has the id `id-k`."""
+    for column in ("article", "questions", "options", "answers"):
+        if not isinstance(cell(article, column, where), str if column == "article" else list):
+            raise DataError(f"{where}, column {column!r}: {type(article[column]).__name__} is not a RACE {column}")
+    article_id = str(cell(article, "id", where))
+    questions, options, answers = article["questions"], article["options"], article["answers"]
+    if not len(questions) == len(options) == len(answers):
+        raise DataError(f"{where}: {len(questions)} questions, {len(options)} option lists and {len(answers)} answers")
+    rows = []
+    for index, (question, choices, answer) in enumerate(zip(questions, options, answers, strict=True), first):
+        if not isinstance(choices, list) or len(choices) != len(RACE_ANSWERS):
+            raise DataError(f"{where}, question {index}, column 'options': {choices!r} is not a list of 4 options")
+        if answer not in RACE_ANSWERS:
+            raise DataError(f"{where}, question {index}, column 'answers': {answer!r} is not one of A, B, C, D")
+        rows.append(
+            {
+                "id": f"{article_id}-{index}",
+                "text": article["article"],
+                "question": question,
+                "choices": choices,
+                "label": RACE_ANSWERS.index(answer),
+                "level": level,
+            }
+        )
+    return rows
