@@ -18,6 +18,7 @@ import io
 import json
 import logging
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -363,26 +364,36 @@ def text_cell(record: dict, column, where: str) -> str:
 
 
 def parse_label(task: Task, is_test: bool, value, where: str):
-    """A label's index, given as its name or its index (the Hub's and GLUE's 0/1 files' way), or a regression's
-    score; -1 for a test row without a label."""
-    if value is None or value == "" or value == -1 or value == "-1":
-        if is_test:
-            return -1
+    """A label's index or a regression's score; -1 for a row without a label, which only test splits may have."""
+    label = label_or_none(task, value, where)
+    if label is not None:
+        return label
+    if not is_test:
         raise DataError(f"{where}: no label ({value!r}); only test splits may have unlabelled rows")
+    return -1
+
+
+def label_or_none(task: Task, value, where: str):
+    """A label given as its name or as its index (the Hub's way, and GLUE's 0/1 files'), or a score; None for the
+    marks of a missing label: nothing, an empty field, -1 (the Hub's)."""
+    if value is None or value == "":
+        return None
     if task.labels is None:
         try:
             score = float(value)
         except (TypeError, ValueError):
             score = math.nan
         low, high = task.score_range
-        if not low <= score <= high:
-            raise DataError(f"{where}: label {value!r} is not a score from {low} to {high}")
-        return score
+        if score == -1 or low <= score <= high:
+            return None if score == -1 else score
+        raise DataError(f"{where}: label {value!r} is not a score from {low} to {high}")
     if isinstance(value, str):
         value = value.strip()
         if value in task.labels:
             return task.labels.index(value)
-        value = int(value) if value.isdigit() else value
+        value = int(value) if re.fullmatch(r"-?[0-9]+", value) else value
+    if value == -1:
+        return None
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(task.labels):
         return value
     names = ", ".join(task.labels)

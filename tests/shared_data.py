@@ -16,6 +16,10 @@ VOCAB = GPT1_DATA / ORIGINAL_FILES_NAMES["vocab_file"]
 MERGES = GPT1_DATA / ORIGINAL_FILES_NAMES["merges_file"]
 GOLDEN = GPT1_DATA / "golden_tokenization.jsonl"
 STORY_CLOZE = DATA / "story_cloze" / "cloze_test_val__spring2016 - cloze_test_ALL_val.csv"
+# GLUE's CoLA, MRPC, RTE and STS-B in the layout of its download script (`glue/RTE/train.tsv`)
+GLUE = DATA / "glue"
+# RACE's train and dev splits in the original layout (`race/RACE/dev/high/*.txt`)
+RACE = DATA / "race"
 
 
 def require(path: Path) -> Path:
