@@ -1,0 +1,285 @@
+"""The paper's fine-tuning procedure, shared by `run_glue.py` and `run_multiple_choice.py`.
+
+GPT-1 fine-tunes `GPT1DoubleHeads` on L3 = L2 + lambda * L1 (task loss plus the auxiliary language-modelling
+loss on the same inputs) with Adam at 6.25e-5, batches of 32, 3 epochs, a linear warm-up over 0.2% of the
+updates then linear decay to 0, gradient-norm clipping at 1 and decoupled weight decay 0.01 on weights of two
+or more dimensions (SPEC section 5). Everything runs through Accelerate, so the same code runs on one CPU, on
+several processes (gloo on CPU, NCCL on GPUs) and under FSDP.
+"""
+
+import argparse
+import json
+import logging
+import math
+import shutil
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from accelerate.logging import get_logger
+from accelerate.utils import set_seed
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+
+from modeling_gpt1 import GPT1Tokenizer
+
+logger = get_logger(__name__)
+CHECKPOINT_PREFIX = "checkpoint-epoch-"
+
+
+def add_arguments(parser: argparse.ArgumentParser):
+    """The arguments both scripts share, in transformers' example conventions, defaulting to the paper."""
+    parser.add_argument("--model_name_or_path", required=True, help="a Hub id or a folder of ours")
+    parser.add_argument("--output_dir", type=Path, required=True)
+    parser.add_argument("--max_seq_length", type=int, default=None, help="default: the model's context (512)")
+    parser.add_argument("--per_device_train_batch_size", type=int, default=32)
+    parser.add_argument("--per_device_eval_batch_size", type=int, default=32)
+    parser.add_argument("--gradient_accumulation_steps", type=int, default=1)
+    parser.add_argument("--learning_rate", type=float, default=6.25e-5)
+    parser.add_argument("--num_train_epochs", type=int, default=3)
+    parser.add_argument("--warmup_ratio", type=float, default=0.002, help="share of the updates spent warming up")
+    parser.add_argument("--weight_decay", type=float, default=0.01, help="on weights of 2+ dimensions only")
+    parser.add_argument("--max_grad_norm", type=float, default=1.0)
+    parser.add_argument("--lm_coef", type=float, default=0.5, help="lambda of the auxiliary LM loss; 0 turns it off")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--max_train_samples", type=int, default=None)
+    parser.add_argument("--max_eval_samples", type=int, default=None)
+    parser.add_argument("--resume_from_checkpoint", default=None, help="a checkpoint folder, or 'latest'")
+    parser.add_argument("--report_to", default="tensorboard", help="an Accelerate tracker, or 'none'")
+
+
+def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace):
+    for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.num_train_epochs < 0 or args.learning_rate <= 0 or not 0 <= args.warmup_ratio <= 1:
+        parser.error("--num_train_epochs must be >= 0, --learning_rate > 0 and --warmup_ratio in [0, 1]")
+
+
+def load_model(model_name_or_path: str, model_class, accelerator: Accelerator, **config_kwargs):
+    """The tokenizer and the fine-tuning model; a plain LM gets the three fine-tuning tokens.
+
+    The original code appended the embeddings of `_start_`, `_delimiter_` and `_classify_` to the pretrained
+    ones, drawn from N(0, 0.02); `resize_token_embeddings` without mean resizing draws them from the
+    model's initializer_range, which GPT-1's config sets to 0.02.
+    """
+    tokenizer = AutoTokenizer.from_pretrained(model_name_or_path)
+    if not isinstance(tokenizer, GPT1Tokenizer):
+        raise ValueError(f"{model_name_or_path}: its tokenizer is {type(tokenizer).__name__}, not GPT1Tokenizer")
+    model = model_class.from_pretrained(model_name_or_path, **config_kwargs)
+    if model.config.vocab_size < len(tokenizer):
+        accelerator.print(
+            f"{model_name_or_path} has {model.config.vocab_size:,} token embeddings and no fine-tuning tokens: "
+            f"adding {len(tokenizer) - model.config.vocab_size} rows drawn from N(0, "
+            f"{model.config.initializer_range}), as the original code did"
+        )
+        model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    model.config.start_token_id = tokenizer.bos_token_id
+    model.config.delimiter_token_id = tokenizer.sep_token_id
+    model.config.extract_token_id = tokenizer.cls_token_id
+    return tokenizer, model
+
+
+def collate(examples: list[dict], pad_token_id: int) -> dict:
+    """Examples of `[sequences, tokens]` lists padded into `[batch, sequences, tokens]` tensors."""
+    width = max(len(sequence) for example in examples for sequence in example["input_ids"])
+    batch = {"input_ids": [], "attention_mask": []}
+    for example in examples:
+        for name, fill in (("input_ids", pad_token_id), ("attention_mask", 0)):
+            batch[name].append([sequence + [fill] * (width - len(sequence)) for sequence in example[name]])
+    tensors = {name: torch.tensor(value) for name, value in batch.items()}
+    tensors["mc_token_ids"] = torch.tensor([example["mc_token_ids"] for example in examples])
+    labels = [example["label"] for example in examples]
+    tensors["mc_labels"] = torch.tensor(labels, dtype=torch.float if isinstance(labels[0], float) else torch.long)
+    tensors["index"] = torch.tensor([example["index"] for example in examples])
+    return tensors
+
+
+def optimizer_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    """Decoupled weight decay on tensors of two or more dimensions; none on biases and LayerNorm gains."""
+    decayed = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+    others = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+    return [{"params": decayed, "weight_decay": weight_decay}, {"params": others, "weight_decay": 0.0}]
+
+
+def checkpoint_epoch(path: Path) -> int | None:
+    """The epoch count in the name of an epoch checkpoint folder, or None for another name."""
+    suffix = path.name[len(CHECKPOINT_PREFIX) :]
+    return int(suffix) if path.name.startswith(CHECKPOINT_PREFIX) and suffix.isdigit() else None
+
+
+def checkpoints(output_dir: Path) -> list[Path]:
+    """The complete epoch checkpoints in `output_dir`, oldest first."""
+    found = [path for path in output_dir.glob(f"{CHECKPOINT_PREFIX}*") if checkpoint_epoch(path) is not None]
+    return sorted(found, key=checkpoint_epoch)
+
+
+def save_checkpoint(accelerator: Accelerator, output_dir: Path, epoch: int):
+    """Model, optimizer, scheduler and RNG states after `epoch`, written beside and renamed into place."""
+    final = output_dir / f"{CHECKPOINT_PREFIX}{epoch}"
+    partial = output_dir / f".{final.name}.partial"
+    if accelerator.is_main_process:
+        shutil.rmtree(partial, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(partial))
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        partial.replace(final)
+    accelerator.wait_for_everyone()
+
+
+def resume_epoch(accelerator: Accelerator, output_dir: Path, resume_from: str | None) -> int:
+    """Load the checkpoint asked for and return the number of epochs it completed (0 without one)."""
+    if resume_from is None:
+        return 0
+    if resume_from == "latest":
+        found = checkpoints(output_dir)
+        if not found:
+            raise ValueError(f"--resume_from_checkpoint latest: no {CHECKPOINT_PREFIX}N folder in {output_dir}")
+        path = found[-1]
+    else:
+        path = Path(resume_from)
+        if checkpoint_epoch(path) is None or not path.is_dir():
+            raise ValueError(f"--resume_from_checkpoint {path}: not a {CHECKPOINT_PREFIX}N folder of this script")
+    accelerator.load_state(str(path))
+    accelerator.print(f"resumed from {path}")
+    return checkpoint_epoch(path)
+
+
+class FineTuning:
+    """Trains `model` on `train_set` and evaluates it on `eval_sets` with the paper's recipe.
+
+    Examples carry `input_ids`/`attention_mask` (`[sequences, tokens]`), `mc_token_ids`, `label` and `index`
+    (their row in their split, to put predictions back in order after gathering across processes).
+    `predict(mc_logits)` turns the classifier's outputs into predictions; `compute_metrics(split, predictions,
+    labels)` returns the task's metrics on that split.
+    """
+
+    def __init__(self, args, accelerator: Accelerator, tokenizer, model, predict, compute_metrics):
+        self.args, self.accelerator, self.tokenizer = args, accelerator, tokenizer
+        self.model, self.predict, self.compute_metrics = model, predict, compute_metrics
+
+    def loader(self, dataset, batch_size: int, shuffle_seed: int | None = None) -> DataLoader:
+        generator = None if shuffle_seed is None else torch.Generator().manual_seed(shuffle_seed)
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=shuffle_seed is not None,
+            generator=generator,
+            collate_fn=lambda examples: collate(examples, self.tokenizer.pad_token_id),
+        )
+
+    def train(self, train_set, eval_sets: dict) -> dict:
+        args, accelerator = self.args, self.accelerator
+        steps_per_epoch = math.ceil(
+            math.ceil(len(train_set) / (args.per_device_train_batch_size * accelerator.num_processes))
+            / args.gradient_accumulation_steps
+        )
+        total_steps = max(1, steps_per_epoch * args.num_train_epochs)
+        optimizer = torch.optim.AdamW(
+            optimizer_groups(self.model, args.weight_decay), lr=args.learning_rate, betas=(0.9, 0.999), eps=1e-8
+        )
+        scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(args.warmup_ratio * total_steps), total_steps)
+        model, optimizer, scheduler = accelerator.prepare(self.model, optimizer, scheduler)
+        first_epoch = resume_epoch(accelerator, args.output_dir, args.resume_from_checkpoint)
+        progress = tqdm(
+            total=total_steps, initial=first_epoch * steps_per_epoch, disable=not accelerator.is_local_main_process
+        )
+        step = first_epoch * steps_per_epoch
+        for epoch in range(first_epoch, args.num_train_epochs):
+            model.train()
+            # the order of an epoch depends on the seed and the epoch only, so a resumed run sees the same
+            loader = accelerator.prepare(
+                self.loader(train_set, args.per_device_train_batch_size, shuffle_seed=args.seed + epoch)
+            )
+            for batch in loader:
+                batch.pop("index")
+                with accelerator.accumulate(model):
+                    outputs = model(**batch)
+                    accelerator.backward(outputs.loss)
+                    if accelerator.sync_gradients:
+                        accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                    optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad()
+                if accelerator.sync_gradients:
+                    step += 1
+                    progress.update(1)
+                    losses = {"loss": outputs.loss, "mc_loss": outputs.mc_loss, "lm_loss": outputs.lm_loss}
+                    logged = {
+                        name: accelerator.reduce(value.detach(), "mean").item() for name, value in losses.items()
+                    }
+                    progress.set_postfix(loss=f"{logged['loss']:.4f}")
+                    accelerator.log({f"train_{name}": value for name, value in logged.items()}, step=step)
+            save_checkpoint(accelerator, args.output_dir, epoch + 1)
+        progress.close()
+        self.model = accelerator.unwrap_model(model)
+        return {"train_steps": step, **self.evaluate(eval_sets, step)}
+
+    @torch.no_grad()
+    def evaluate(self, eval_sets: dict, step: int) -> dict:
+        """Metrics of each evaluation split (`{split: (metric prefix, dataset)}`), its predictions written to
+        `predictions_<split>.jsonl`."""
+        accelerator, model = self.accelerator, self.accelerator.prepare(self.model)
+        model.eval()
+        results = {}
+        for split, (prefix, dataset) in eval_sets.items():
+            logits, indices = [], []
+            for batch in accelerator.prepare(self.loader(dataset, self.args.per_device_eval_batch_size)):
+                index = batch.pop("index")
+                batch.pop("mc_labels")
+                output = model(**batch)
+                # gather_for_metrics drops the examples repeated to even out the processes' last batches
+                gathered_logits, gathered_index = accelerator.gather_for_metrics((output.mc_logits, index))
+                logits.append(gathered_logits.float().cpu())
+                indices.append(gathered_index.cpu())
+            order = torch.cat(indices).argsort()
+            predictions = self.predict(torch.cat(logits)[order])
+            labels = [dataset[i]["label"] for i in range(len(dataset))]
+            metrics = self.compute_metrics(split, predictions, labels)
+            results.update({f"{prefix}_{name}": value for name, value in metrics.items()})
+            if accelerator.is_main_process:
+                rows = (
+                    json.dumps({"id": dataset[i]["id"], "prediction": predictions[i], "label": labels[i]})
+                    for i in range(len(dataset))
+                )
+                write_atomically(self.args.output_dir / f"predictions_{split}.jsonl", "\n".join(rows) + "\n")
+        accelerator.log(results, step=step)
+        return results
+
+    def save(self, results: dict):
+        """The fine-tuned model, its tokenizer and `all_results.json` in the output folder."""
+        accelerator = self.accelerator
+        accelerator.wait_for_everyone()
+        accelerator.unwrap_model(self.model).save_pretrained(
+            self.args.output_dir, is_main_process=accelerator.is_main_process, save_function=accelerator.save
+        )
+        if accelerator.is_main_process:
+            self.tokenizer.save_pretrained(self.args.output_dir)
+            write_atomically(self.args.output_dir / "all_results.json", json.dumps(results, indent=2) + "\n")
+        accelerator.end_training()
+
+
+def write_atomically(path: Path, text: str):
+    """Write `path` through a temporary file renamed into place, so a reader never sees half of it."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def make_accelerator(args) -> Accelerator:
+    """An Accelerator logging to TensorBoard in the output folder (unless `--report_to none`)."""
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    log_with = None if args.report_to == "none" else args.report_to
+    accelerator = Accelerator(
+        gradient_accumulation_steps=args.gradient_accumulation_steps, log_with=log_with, project_dir=args.output_dir
+    )
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    set_seed(args.seed)
+    if log_with is not None:
+        # TensorBoard keeps hyperparameters of plain types only
+        plain = (int, float, str, bool)
+        config = {key: value if isinstance(value, plain) else str(value) for key, value in vars(args).items()}
+        accelerator.init_trackers("runs", config=config)
+    return accelerator

@@ -1,0 +1,110 @@
+"""accelerate launch examples/run_glue.py --model_name_or_path org/gpt1-repro --task_name rte --output_dir out/rte
+
+Fine-tune GPT-1 on a GLUE task (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI), SNLI or SciTail with the
+paper's recipe (`finetuning.py`): each task in its input format (classification `_start_ text _classify_`;
+entailment `_start_ premise $ hypothesis _classify_`; similarity both orders, their `_classify_` states added;
+regression for STS-B), the auxiliary LM loss at lambda 0.5. Data from `--data_dir` in the task's original layout,
+from `--train_file/--validation_file` (csv, tsv, json), or from the Hub by name. Writes the task's metrics to
+`all_results.json` (`eval_<metric>`; MNLI's mismatched split as `eval_mismatched_<metric>`), the predictions
+of each evaluation split to `predictions_<split>.jsonl`, TensorBoard logs, a checkpoint per epoch, and the
+fine-tuned model and tokenizer.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+from finetuning import FineTuning, add_arguments, check_arguments, load_model, make_accelerator
+from task_data import DataError, get_task, load_glue
+from task_metrics import load_task_metric
+
+from modeling_gpt1 import GPT1ForSequenceClassification
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
+    parser.add_argument("--task_name", required=True, help="cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli, ...")
+    parser.add_argument("--data_dir", type=Path, default=None, help="the task's files in their original layout")
+    parser.add_argument("--train_file", type=Path, default=None)
+    parser.add_argument("--validation_file", type=Path, default=None)
+    parser.add_argument("--test_file", type=Path, default=None)
+    add_arguments(parser)
+    args = parser.parse_args()
+    check_arguments(parser, args)
+    try:
+        args.task = get_task(args.task_name)
+    except DataError as error:
+        parser.error(str(error))
+    return args
+
+
+def encode(tokenizer, task, dataset, max_length: int, split: str, accelerator):
+    """The task's input format for each example; examples cut by the original truncation rule are counted."""
+    pair = "text_pair" in dataset.column_names
+
+    def encode_batch(batch):
+        text_pair = batch["text_pair"] if pair else None
+        return dict(tokenizer.encode_task(task.format, batch["text"], text_pair, max_length=max_length))
+
+    with accelerator.main_process_first():
+        encoded = dataset.map(encode_batch, batched=True, desc=f"encoding {split}")
+    encoded = encoded.add_column("index", list(range(len(encoded))))
+    truncated = sum(count > 0 for count in encoded["num_truncated_tokens"])
+    if truncated:
+        accelerator.print(
+            f"{split}: {truncated:,} of {len(encoded):,} examples were longer than {max_length} tokens and were "
+            f"cut by the original rule ({sum(encoded['num_truncated_tokens']):,} tokens dropped)"
+        )
+    return encoded
+
+
+def main():
+    args = parse_args()
+    accelerator = make_accelerator(args)
+    task = args.task
+    try:
+        splits = load_glue(task.name, args.data_dir, args.train_file, args.validation_file, args.test_file)
+    except DataError as error:
+        sys.exit(f"run_glue.py: error: {error}")
+    for split in ("train", *task.eval_splits):
+        if split not in splits:
+            sys.exit(f"run_glue.py: error: no {split} split for {task.name}; give its file")
+
+    num_labels = 1 if task.labels is None else len(task.labels)
+    model_class = GPT1ForSequenceClassification
+    tokenizer, model = load_model(
+        args.model_name_or_path, model_class, accelerator, num_labels=num_labels, lm_coef=args.lm_coef
+    )
+    max_length = args.max_seq_length or model.config.max_position_embeddings
+    if max_length > model.config.max_position_embeddings:
+        sys.exit(f"run_glue.py: error: --max_seq_length {max_length} exceeds the model's context")
+
+    train_set = splits["train"]
+    if args.max_train_samples is not None:
+        train_set = train_set.select(range(min(args.max_train_samples, len(train_set))))
+    eval_sets = {}
+    for number, split in enumerate(task.eval_splits):
+        dataset = splits[split]
+        if args.max_eval_samples is not None:
+            dataset = dataset.select(range(min(args.max_eval_samples, len(dataset))))
+        prefix = "eval" if number == 0 else f"eval_{split.removeprefix('validation_')}"
+        eval_sets[split] = (prefix, encode(tokenizer, task, dataset, max_length, split, accelerator))
+    train_set = encode(tokenizer, task, train_set, max_length, "train", accelerator)
+
+    def predict(mc_logits: torch.Tensor) -> list:
+        return mc_logits[:, 0].tolist() if task.labels is None else mc_logits.argmax(-1).tolist()
+
+    def compute_metrics(split: str, predictions: list, labels: list) -> dict:
+        # the evaluation module names MNLI's mismatched split as a task of its own
+        name = "mnli_mismatched" if split == "validation_mismatched" else task.name
+        return load_task_metric(name).compute(predictions=predictions, references=labels)
+
+    fine_tuning = FineTuning(args, accelerator, tokenizer, model, predict, compute_metrics)
+    results = fine_tuning.train(train_set, eval_sets)
+    fine_tuning.save(results)
+    accelerator.print({name: round(value, 4) for name, value in results.items() if isinstance(value, float)})
+
+
+if __name__ == "__main__":
+    main()
