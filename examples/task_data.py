@@ -14,12 +14,12 @@ splits are built in memory, not through `datasets`' file loaders and their cache
 """
 
 import csv
+import dataclasses
 import io
 import json
 import logging
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
@@ -33,7 +33,7 @@ class DataError(ValueError):
     """A data file or task name that cannot be used, with the file, column and row that say why."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Columns:
     """Where one layout keeps a task's fields: column names, or positions in files without a header."""
 
@@ -42,7 +42,7 @@ class Columns:
     label: str | int = "label"
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Task:
     """A sentence (pair) task: its input format, labels, official metrics, and where its data is."""
 
@@ -53,7 +53,7 @@ class Task:
     labels: tuple[str, ...] | None
     metrics: tuple[str, ...]
     eval_splits: tuple[str, ...]
-    # the original layout: a folder of that name holding (split, file) files
+    # the original layout: the task's folder (`RTE`, `snli_1.0`) and the file of each split in it
     folder: str
     files: tuple[tuple[str, str], ...]
     original: Columns
@@ -61,7 +61,7 @@ class Task:
     hub_path: str
     hub_config: str | None
     # label values of rows without a gold label, which are dropped (SNLI's annotators did not agree)
-    unlabelled: tuple = ()
+    unlabelled: tuple[str | int, ...] = ()
     # the range of the scores of a regression
     score_range: tuple[float, float] | None = None
 
@@ -178,7 +178,7 @@ def load_glue(task, data_dir=None, train_file=None, validation_file=None, test_f
     if not files:
         files = original_glue_files(task, Path(data_dir))
     return datasets.DatasetDict(
-        {split: glue_split(task, split, str(path), glue_records(task, path)) for split, path in files.items()}
+        {split: glue_split(task, split, glue_table(task, path)) for split, path in files.items()}
     )
 
 
@@ -216,9 +216,50 @@ def load_glue_from_hub(task: Task) -> datasets.DatasetDict:
         ) from error
     splits = {}
     for split, rows in hub.items():
-        source = f"{task.hub_path} {split}"
-        splits[split] = glue_split(task, split, source, [(f"{source}, row {i}", row) for i, row in enumerate(rows)])
+        columns = rows.to_dict()
+        numbered = list(enumerate(zip(*columns.values(), strict=True)))
+        splits[split] = glue_split(task, split, Table(f"{task.hub_path} {split}", "row", list(columns), numbered))
     return datasets.DatasetDict(splits)
+
+
+# the value of a column that a JSON object lacks
+ABSENT = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """A data file's rows as lists of values under its columns: names, or positions in a file without a header.
+    Lists, not an object per row: MNLI's train file has 393k rows of 12 columns."""
+
+    source: str  # the file, or the Hub dataset and split
+    unit: str  # what the rows' numbers count: line, record or row
+    columns: list
+    rows: list  # (number, values), ABSENT where a JSON object lacks a column
+    positional: bool = False
+
+    def where(self, number: int) -> str:
+        """A row's place, for messages."""
+        return f"{self.source}, {self.unit} {number}"
+
+    def get(self, number: int, values, index: int):
+        """A row's value in the column at `index`."""
+        if values[index] is ABSENT:
+            raise DataError(f"{self.where(number)}: no column {self.columns[index]!r}")
+        return values[index]
+
+    def text(self, number: int, values, index: int) -> str:
+        """A row's text in the column at `index`, which must be a string."""
+        value = self.get(number, values, index)
+        if not isinstance(value, str):
+            raise DataError(f"{self.where(number)}, column {self.columns[index]!r}: {value!r} is not a text")
+        return value
+
+    def records(self) -> list[tuple[str, dict]]:
+        """The rows as objects keyed by column, each with its place, for the small multiple-choice files."""
+        return [
+            (self.where(number), {c: v for c, v in zip(self.columns, values, strict=True) if v is not ABSENT})
+            for number, values in self.rows
+        ]
 
 
 def read_rows(path: Path) -> tuple[list, str]:
@@ -266,35 +307,37 @@ def json_rows(path: Path, text: str) -> tuple[list, str]:
     return rows, unit
 
 
-def read_records(path: Path, has_header=lambda first_row: True) -> list[tuple[str, dict]]:
-    """A data file's rows as objects keyed by column name, or by position in a csv / tsv file without a header,
-    each with where it is (`line 12`), for messages."""
+def read_table(path: Path, has_header=lambda first_row: True) -> Table:
+    """A data file as a table; a csv / tsv file's first line is its header where `has_header` says so."""
     rows, unit = read_rows(path)
     if not rows:
         raise DataError(f"{path} is empty")
     if isinstance(rows[0][1], dict):
-        return [(f"{path}, {unit} {number}", row) for number, row in rows]
+        columns = list(dict.fromkeys(column for _, row in rows for column in row))
+        rows = [(number, [row.get(column, ABSENT) for column in columns]) for number, row in rows]
+        return Table(str(path), unit, columns, rows)
     first = rows[0][1]
-    if has_header(first):
-        header, rows = first, rows[1:]
-    else:
-        header = list(range(len(first)))
+    positional = not has_header(first)
+    columns = list(range(len(first))) if positional else first
+    rows = rows if positional else rows[1:]
     if not rows:
         raise DataError(f"{path} has a header and no rows")
-    records = []
     for number, row in rows:
-        if len(row) != len(header):
-            raise DataError(f"{path}, line {number}: {len(row)} fields where the first line has {len(header)}")
-        records.append((f"{path}, line {number}", dict(zip(header, row, strict=True))))
-    return records
+        if len(row) != len(columns):
+            raise DataError(f"{path}, line {number}: {len(row)} fields where the first line has {len(columns)}")
+    return Table(str(path), unit, columns, rows, positional)
 
 
-def glue_records(task: Task, path: Path) -> list[tuple[str, dict]]:
-    """A task's file as records; the original files without a header (CoLA's train and dev, SciTail's) are told
+def glue_table(task: Task, path: Path) -> Table:
+    """A task's file as a table; the original files without a header (CoLA's train and dev, SciTail's) are told
     by a first line naming no text column."""
     names = set(column_names(task, "text"))
     positional = isinstance(task.original.text, int)
-    return read_records(path, lambda first_row: not positional or bool(names & set(first_row)))
+    table = read_table(path, lambda first_row: not positional or bool(names & set(first_row)))
+    if not table.positional:
+        return table
+    # say so in messages: a file meant to have a header whose first line names no text column lands here
+    return dataclasses.replace(table, source=f"{path} (read as {task.name}'s original files, without a header)")
 
 
 def column_names(task: Task, field: str) -> list:
@@ -303,77 +346,87 @@ def column_names(task: Task, field: str) -> list:
     return list(dict.fromkeys(name for name in names if isinstance(name, str)))
 
 
-def find_column(task: Task, source: str, columns, field: str, required: bool):
-    """The column holding `field` among a file's columns (names, or positions in a file without a header)."""
-    if any(isinstance(column, int) for column in columns):
-        return getattr(task.original, field)
-    found = [name for name in column_names(task, field) if name in columns]
+def find_column(task: Task, table: Table, field: str, required: bool) -> int | None:
+    """The index of the column holding `field`: by name, or by its position in the original layout."""
+    if table.positional:
+        position = getattr(task.original, field)
+        if position >= len(table.columns):
+            raise DataError(
+                f"{table.source}: no column {position} ({field} in {task.name}'s original layout); its lines have "
+                f"{len(table.columns)} fields"
+            )
+        return position
+    found = [name for name in column_names(task, field) if name in table.columns]
     if found:
-        return found[0]
+        return table.columns.index(found[0])
     if required:
         raise DataError(
-            f"{source} lacks the {field} column of {task.name} (one of {', '.join(column_names(task, field))}); "
-            f"its columns are {', '.join(map(str, columns))}"
+            f"{table.source} lacks the {field} column of {task.name} (one of {', '.join(column_names(task, field))}); "
+            f"its columns are {', '.join(map(str, table.columns))}"
         )
     return None
 
 
-def glue_split(task: Task, split: str, source: str, records: list) -> datasets.Dataset:
-    """One split in the uniform columns, from `(where, row)` records; ids are checked unique."""
+def glue_split(task: Task, split: str, table: Table) -> datasets.Dataset:
+    """One split in the uniform columns; ids are checked unique, rows without a gold label dropped where the
+    task has such rows (SNLI)."""
     is_test = split.startswith("test")
-    columns = records[0][1].keys()
-    fields = {"text": find_column(task, source, columns, "text", True)}
+    fields = {"text": find_column(task, table, "text", True)}
     if task.format != "classification":
-        fields["text_pair"] = find_column(task, source, columns, "text_pair", True)
-    label_column = find_column(task, source, columns, "label", not is_test)
-    id_column = next((name for name in ID_COLUMNS if name in columns), None)
+        fields["text_pair"] = find_column(task, table, "text_pair", True)
+    label = find_column(task, table, "label", not is_test)
+    id_index = next((table.columns.index(name) for name in ID_COLUMNS if name in table.columns), None)
 
     examples = {"id": [], **{field: [] for field in fields}, "label": []}
     seen, dropped = {}, 0
-    for number, (where, record) in enumerate(records):
-        label = None if label_column is None else cell(record, label_column, where)
-        if label in task.unlabelled:
+    for position, (number, values) in enumerate(table.rows):
+        value = None if label is None else table.get(number, values, label)
+        if value in task.unlabelled:
             dropped += 1
             continue
-        row_id = str(number) if id_column is None else str(cell(record, id_column, where))
+        row_id = str(position) if id_index is None else str(table.get(number, values, id_index))
         if row_id in seen:
-            raise DataError(f"{where}, column {id_column!r}: id {row_id!r} is also on {seen[row_id]}")
-        seen[row_id] = where
+            where = f"{table.where(number)}, column {table.columns[id_index]!r}"
+            raise DataError(f"{where}: id {row_id!r} is also on {table.unit} {seen[row_id]}")
+        seen[row_id] = number
         examples["id"].append(row_id)
-        for field, column in fields.items():
-            examples[field].append(text_cell(record, column, where))
-        examples["label"].append(parse_label(task, is_test, label, f"{where}, column {label_column!r}"))
+        for field, index in fields.items():
+            examples[field].append(table.text(number, values, index))
+        try:
+            examples["label"].append(parse_label(task, is_test, value))
+        except DataError as error:
+            raise DataError(f"{table.where(number)}, column {table.columns[label]!r}: {error}") from None
     if dropped:
-        logger.info("%s: dropped %d of %d rows without a gold label", source, dropped, len(records))
+        logger.info("%s: dropped %d of %d rows without a gold label", table.source, dropped, len(table.rows))
     return in_memory(examples, glue_features(task))
 
 
 def cell(record: dict, column, where: str):
-    """A row's value in a column, which a JSON object may lack."""
+    """A record's value in a column, which it may lack."""
     if column not in record:
         raise DataError(f"{where}: no column {column!r}")
     return record[column]
 
 
 def text_cell(record: dict, column, where: str) -> str:
-    """A row's text in a column, which must be a string."""
+    """A record's text in a column, which must be a string."""
     value = cell(record, column, where)
     if not isinstance(value, str):
         raise DataError(f"{where}, column {column!r}: {value!r} is not a text")
     return value
 
 
-def parse_label(task: Task, is_test: bool, value, where: str):
+def parse_label(task: Task, is_test: bool, value):
     """A label's index or a regression's score; -1 for a row without a label, which only test splits may have."""
-    label = label_or_none(task, value, where)
+    label = label_or_none(task, value)
     if label is not None:
         return label
     if not is_test:
-        raise DataError(f"{where}: no label ({value!r}); only test splits may have unlabelled rows")
+        raise DataError(f"no label ({value!r}); only test splits may have unlabelled rows")
     return -1
 
 
-def label_or_none(task: Task, value, where: str):
+def label_or_none(task: Task, value):
     """A label given as its name or as its index (the Hub's way, and GLUE's 0/1 files'), or a score; None for the
     marks of a missing label: nothing, an empty field, -1 (the Hub's)."""
     if value is None or value == "":
@@ -386,7 +439,7 @@ def label_or_none(task: Task, value, where: str):
         low, high = task.score_range
         if score == -1 or low <= score <= high:
             return None if score == -1 else score
-        raise DataError(f"{where}: label {value!r} is not a score from {low} to {high}")
+        raise DataError(f"label {value!r} is not a score from {low} to {high}")
     if isinstance(value, str):
         value = value.strip()
         if value in task.labels:
@@ -397,7 +450,7 @@ def label_or_none(task: Task, value, where: str):
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(task.labels):
         return value
     names = ", ".join(task.labels)
-    raise DataError(f"{where}: label {value!r} is not one of {names} (or their indices 0-{len(task.labels) - 1})")
+    raise DataError(f"label {value!r} is not one of {names} (or their indices 0-{len(task.labels) - 1})")
 
 
 def in_memory(columns: dict[str, list], features: datasets.Features) -> datasets.Dataset:
@@ -469,14 +522,14 @@ def load_story_cloze(
 def story_cloze_rows(path: Path, is_test: bool) -> list[dict]:
     """A Story Cloze file's stories: the four sentences joined by spaces as the original did, the two endings,
     and which is right (optional in a test file)."""
-    records = read_records(path)
+    table = read_table(path)
     answer = "AnswerRightEnding"
     needed = ("InputStoryid", *STORY_SENTENCES, *STORY_ENDINGS, *(() if is_test else (answer,)))
-    missing = [column for column in needed if column not in records[0][1]]
+    missing = [column for column in needed if column not in table.columns]
     if missing:
         raise DataError(f"{path} lacks the Story Cloze columns {', '.join(missing)}")
     stories = []
-    for where, row in records:
+    for where, row in table.records():
         value = row.get(answer) if is_test else cell(row, answer, where)
         if value in (None, "") and is_test:
             label = -1
@@ -572,7 +625,7 @@ def race_folder(path: Path, levels: tuple) -> list[dict]:
 def race_file(path: Path, levels: tuple) -> list[dict]:
     """The questions of a json / jsonl file of original articles or of Hub-style questions, at `levels`."""
     rows, asked = [], {}
-    for where, record in read_records(path):
+    for where, record in read_table(path).records():
         level = race_level(record, where)
         if "questions" in record:
             questions = race_questions(where, record, level)

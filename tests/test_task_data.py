@@ -483,7 +483,8 @@ def test_data_dir_without_the_task_files(tmp_path):
 
 
 def test_file_lacking_the_task_columns(tmp_path):
-    """A file without a column the task needs names the column, the names it goes by and the columns it has."""
+    """A file without a column the task needs names the column, the names it goes by and the columns it has; a
+    CoLA file whose first line names no text column is read as CoLA's original files, and the message says so."""
     path = write_csv(tmp_path / "train.csv", [["sentence1", "hypothesis", "label"], ["A.", "B.", "entailment"]])
     with raises(path, "text_pair column of rte", "sentence2", "sentence1, hypothesis, label"):
         load_glue("rte", train_file=path)
@@ -494,6 +495,9 @@ def test_file_lacking_the_task_columns(tmp_path):
     jsonl.write_text('{"text": "A.", "text_pair": "B.", "label": 0}\n{"text": "C.", "label": 1}\n', encoding="utf-8")
     with raises(jsonl, "line 2", "no column 'text_pair'"):
         load_glue("rte", validation_file=jsonl)
+    tsv = write_tsv(tmp_path / "rte.tsv", rte_rows())
+    with raises(tsv, "read as cola's original files, without a header", "line 1", "'sentence1'"):
+        load_glue("cola", train_file=tsv)
 
 
 def test_labels_outside_the_task_set(tmp_path):
