@@ -180,7 +180,12 @@ class FineTuning:
         optimizer = torch.optim.AdamW(
             optimizer_groups(self.model, args.weight_decay), lr=args.learning_rate, betas=(0.9, 0.999), eps=1e-8
         )
-        scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(args.warmup_ratio * total_steps), total_steps)
+        # a prepared scheduler steps once per process at each update (Accelerate assumes a schedule counted for one
+        # process), so the schedule is counted in those steps to give every update the rate of a 1-process run
+        warmup_steps = math.ceil(args.warmup_ratio * total_steps)
+        scheduler = get_linear_schedule_with_warmup(
+            optimizer, warmup_steps * accelerator.num_processes, total_steps * accelerator.num_processes
+        )
         model, optimizer, scheduler = accelerator.prepare(self.model, optimizer, scheduler)
         first_epoch = resume_epoch(accelerator, args.output_dir, args.resume_from_checkpoint)
         progress = tqdm(
