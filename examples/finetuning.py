@@ -50,11 +50,16 @@ def add_arguments(parser: argparse.ArgumentParser):
 
 
 def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace):
+    """Refuse settings the loop cannot run with, and start logging (the data loaders log before the Accelerator)."""
     for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
+    for name in ("max_train_samples", "max_eval_samples"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
     if args.num_train_epochs < 0 or args.learning_rate <= 0 or not 0 <= args.warmup_ratio <= 1:
         parser.error("--num_train_epochs must be >= 0, --learning_rate > 0 and --warmup_ratio in [0, 1]")
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
 
 
 def load_model(model_name_or_path: str, model_class, accelerator: Accelerator, **config_kwargs):
@@ -280,7 +285,6 @@ def make_accelerator(args) -> Accelerator:
     accelerator = Accelerator(
         gradient_accumulation_steps=args.gradient_accumulation_steps, log_with=log_with, project_dir=args.output_dir
     )
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     set_seed(args.seed)
     if log_with is not None:
         # TensorBoard keeps hyperparameters of plain types only

@@ -61,7 +61,6 @@ def encode(tokenizer, task, dataset, max_length: int, split: str, accelerator):
 
 def main():
     args = parse_args()
-    accelerator = make_accelerator(args)
     task = args.task
     try:
         splits = load_glue(task.name, args.data_dir, args.train_file, args.validation_file, args.test_file)
@@ -71,6 +70,8 @@ def main():
         if split not in splits:
             sys.exit(f"run_glue.py: error: no {split} split for {task.name}; give its file")
 
+    # the data is read and checked before anything is written to the output folder
+    accelerator = make_accelerator(args)
     num_labels = 1 if task.labels is None else len(task.labels)
     model_class = GPT1ForSequenceClassification
     tokenizer, model = load_model(

@@ -63,7 +63,6 @@ def encode(tokenizer, dataset, max_length: int, split: str, accelerator):
 
 def main():
     args = parse_args()
-    accelerator = make_accelerator(args)
     try:
         splits = LOADERS[args.dataset](args.data_dir, args.train_file, args.validation_file, args.test_file)
     except DataError as error:
@@ -72,6 +71,8 @@ def main():
         if split not in splits:
             sys.exit(f"run_multiple_choice.py: error: no {split} split for {args.dataset}; give its file")
 
+    # the data is read and checked before anything is written to the output folder
+    accelerator = make_accelerator(args)
     tokenizer, model = load_model(args.model_name_or_path, GPT1ForMultipleChoice, accelerator, lm_coef=args.lm_coef)
     max_length = args.max_seq_length or model.config.max_position_embeddings
     if max_length > model.config.max_position_embeddings:
