@@ -175,6 +175,8 @@ def test_two_processes_match_one(story_run, plain_lm, tmp_path):
     # losses near 6 are float32, 4.8e-7 apart there: 1e-6 of the loss allows a few roundings, no more
     for (step, loss_one), (_, loss_two) in zip(losses_one, losses_two, strict=True):
         assert loss_two == pytest.approx(loss_one, rel=1e-6), f"step {step}"
+    largest = max(abs(one - two) for (_, one), (_, two) in zip(losses_one, losses_two, strict=True))
+    print(f"1 vs 2 processes: {results(one)} and {results(tmp_path)}, largest |loss difference| {largest:.1e}")  # -s
 
 
 def test_resume_after_sigkill_is_exact(story_run, plain_lm, tmp_path):
