@@ -229,8 +229,8 @@ class FineTuning:
 
     @torch.no_grad()
     def evaluate(self, eval_sets: dict, step: int) -> dict:
-        """Metrics of each evaluation split (`{split: (metric prefix, dataset)}`), its predictions written to
-        `predictions_<split>.jsonl`."""
+        """Metrics of each evaluation split (`{split: (metric prefix, dataset)}`) that has labels, and its
+        predictions written to `predictions_<split>.jsonl`."""
         accelerator, model = self.accelerator, self.accelerator.prepare(self.model)
         model.eval()
         results = {}
@@ -247,8 +247,9 @@ class FineTuning:
             order = torch.cat(indices).argsort()
             predictions = self.predict(torch.cat(logits)[order])
             labels = [dataset[i]["label"] for i in range(len(dataset))]
-            metrics = self.compute_metrics(split, predictions, labels)
-            results.update({f"{prefix}_{name}": value for name, value in metrics.items()})
+            if any(label != -1 for label in labels):  # -1 marks the rows of an unlabelled test file
+                metrics = self.compute_metrics(split, predictions, labels)
+                results.update({f"{prefix}_{name}": value for name, value in metrics.items()})
             if accelerator.is_main_process:
                 rows = (
                     json.dumps({"id": dataset[i]["id"], "prediction": predictions[i], "label": labels[i]})

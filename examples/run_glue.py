@@ -85,11 +85,14 @@ def main():
     if args.max_train_samples is not None:
         train_set = train_set.select(range(min(args.max_train_samples, len(train_set))))
     eval_sets = {}
-    for number, split in enumerate(task.eval_splits):
+    # the test splits, unlabelled in GLUE's files, get predictions (for a submission) and no metrics
+    test_splits = [split for split in splits if split.startswith("test")]
+    for number, split in enumerate([*task.eval_splits, *test_splits]):
         dataset = splits[split]
         if args.max_eval_samples is not None:
             dataset = dataset.select(range(min(args.max_eval_samples, len(dataset))))
         prefix = "eval" if number == 0 else f"eval_{split.removeprefix('validation_')}"
+        prefix = "test" if split.startswith("test") else prefix
         eval_sets[split] = (prefix, encode(tokenizer, task, dataset, max_length, split, accelerator))
     train_set = encode(tokenizer, task, train_set, max_length, "train", accelerator)
 

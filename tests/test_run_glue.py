@@ -105,6 +105,13 @@ def test_outputs(task, finished):
     assert all(isinstance(row["prediction"], kind) for row in rows)
     assert event_files(output_dir / "runs")
 
+    # GLUE's unlabelled test file gets predictions, for a submission, and no metrics
+    tests = predictions(output_dir, "test")
+    test_split = load_glue(task, GLUE / REAL_TASKS[task][0])["test"]
+    assert [row["id"] for row in tests] == test_split["id"][: len(tests)]
+    assert len(tests) == min(len(test_split), 37 if task == "rte" else 40)
+    assert {row["label"] for row in tests} == {-1} and all(isinstance(row["prediction"], kind) for row in tests)
+
 
 @pytest.mark.parametrize("task", REAL_TASKS)
 def test_saved_model_loads_through_the_auto_classes_and_predicts_the_same(task, finished):
