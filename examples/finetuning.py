@@ -16,15 +16,13 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator
-from accelerate.logging import get_logger
 from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
-from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+from transformers import AutoTokenizer
 
 from modeling_gpt1 import GPT1Tokenizer
 
-logger = get_logger(__name__)
 CHECKPOINT_PREFIX = "checkpoint-epoch-"
 
 
@@ -59,6 +57,11 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace):
             parser.error(f"--{name} must be at least 1")
     if args.num_train_epochs < 0 or args.learning_rate <= 0 or not 0 <= args.warmup_ratio <= 1:
         parser.error("--num_train_epochs must be >= 0, --learning_rate > 0 and --warmup_ratio in [0, 1]")
+    resume = args.resume_from_checkpoint
+    if resume == "latest" and not checkpoints(args.output_dir):
+        parser.error(f"--resume_from_checkpoint latest: no {CHECKPOINT_PREFIX}N folder in {args.output_dir}")
+    if resume not in (None, "latest") and (checkpoint_epoch(Path(resume)) is None or not Path(resume).is_dir()):
+        parser.error(f"--resume_from_checkpoint {resume}: not a {CHECKPOINT_PREFIX}N folder of this script")
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
 
 
@@ -101,6 +104,11 @@ def collate(examples: list[dict], pad_token_id: int) -> dict:
     return tensors
 
 
+def warmup_linear(x: float, warmup: float) -> float:
+    """The original code's schedule at x, the share of training done: linear warm-up, then linear decay to 0."""
+    return x / warmup if x <= warmup else 1.0 - x
+
+
 def optimizer_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     """Decoupled weight decay on tensors of two or more dimensions; none on biases and LayerNorm gains."""
     decayed = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
@@ -130,7 +138,12 @@ def save_checkpoint(accelerator: Accelerator, output_dir: Path, epoch: int):
     accelerator.save_state(str(partial))
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
+        # an earlier run's checkpoint of that epoch is set aside first: a folder cannot replace a full one
+        old = output_dir / f".{final.name}.old"
+        if final.exists():
+            final.replace(old)
         partial.replace(final)
+        shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()
 
 
@@ -138,15 +151,8 @@ def resume_epoch(accelerator: Accelerator, output_dir: Path, resume_from: str | 
     """Load the checkpoint asked for and return the number of epochs it completed (0 without one)."""
     if resume_from is None:
         return 0
-    if resume_from == "latest":
-        found = checkpoints(output_dir)
-        if not found:
-            raise ValueError(f"--resume_from_checkpoint latest: no {CHECKPOINT_PREFIX}N folder in {output_dir}")
-        path = found[-1]
-    else:
-        path = Path(resume_from)
-        if checkpoint_epoch(path) is None or not path.is_dir():
-            raise ValueError(f"--resume_from_checkpoint {path}: not a {CHECKPOINT_PREFIX}N folder of this script")
+    # `check_arguments` made sure the folder is there
+    path = checkpoints(output_dir)[-1] if resume_from == "latest" else Path(resume_from)
     accelerator.load_state(str(path))
     accelerator.print(f"resumed from {path}")
     return checkpoint_epoch(path)
@@ -166,32 +172,37 @@ class FineTuning:
         self.model, self.predict, self.compute_metrics = model, predict, compute_metrics
 
     def loader(self, dataset, batch_size: int, shuffle_seed: int | None = None) -> DataLoader:
+        """Batches of `dataset`; shuffled by `shuffle_seed` for training, then without the last partial batch."""
         generator = None if shuffle_seed is None else torch.Generator().manual_seed(shuffle_seed)
         return DataLoader(
             dataset,
             batch_size=batch_size,
             shuffle=shuffle_seed is not None,
+            drop_last=shuffle_seed is not None,
             generator=generator,
             collate_fn=lambda examples: collate(examples, self.tokenizer.pad_token_id),
         )
 
     def train(self, train_set, eval_sets: dict) -> dict:
+        """Fine-tune for the epochs left after any checkpoint resumed from, then evaluate."""
         args, accelerator = self.args, self.accelerator
-        steps_per_epoch = math.ceil(
-            math.ceil(len(train_set) / (args.per_device_train_batch_size * accelerator.num_processes))
-            / args.gradient_accumulation_steps
-        )
+        # the last partial batch of an epoch is dropped, as the original did
+        batches = len(train_set) // (args.per_device_train_batch_size * accelerator.num_processes)
+        if batches == 0:
+            raise ValueError(f"{len(train_set)} training examples make no full batch of the global batch size")
+        steps_per_epoch = math.ceil(batches / args.gradient_accumulation_steps)
         total_steps = max(1, steps_per_epoch * args.num_train_epochs)
         optimizer = torch.optim.AdamW(
             optimizer_groups(self.model, args.weight_decay), lr=args.learning_rate, betas=(0.9, 0.999), eps=1e-8
         )
-        # a prepared scheduler steps once per process at each update (Accelerate assumes a schedule counted for one
-        # process), so the schedule is counted in those steps to give every update the rate of a 1-process run
-        warmup_steps = math.ceil(args.warmup_ratio * total_steps)
-        scheduler = get_linear_schedule_with_warmup(
-            optimizer, warmup_steps * accelerator.num_processes, total_steps * accelerator.num_processes
+        # The original `warmup_linear`: update t (from 1) of T runs at lr * x / warmup while x = t / T is at most
+        # the warm-up share, then at lr * (1 - x). Stepped here once per update, not by Accelerate (which would
+        # step it once per process), and saved with the checkpoints.
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda update: warmup_linear((update + 1) / total_steps, args.warmup_ratio)
         )
-        model, optimizer, scheduler = accelerator.prepare(self.model, optimizer, scheduler)
+        accelerator.register_for_checkpointing(scheduler)
+        model, optimizer = accelerator.prepare(self.model, optimizer)
         first_epoch = resume_epoch(accelerator, args.output_dir, args.resume_from_checkpoint)
         progress = tqdm(
             total=total_steps, initial=first_epoch * steps_per_epoch, disable=not accelerator.is_local_main_process
@@ -211,27 +222,29 @@ class FineTuning:
                     if accelerator.sync_gradients:
                         accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
                     optimizer.step()
-                    scheduler.step()
                     optimizer.zero_grad()
                 if accelerator.sync_gradients:
+                    scheduler.step()
                     step += 1
                     progress.update(1)
                     losses = {"loss": outputs.loss, "mc_loss": outputs.mc_loss, "lm_loss": outputs.lm_loss}
-                    logged = {
-                        name: accelerator.reduce(value.detach(), "mean").item() for name, value in losses.items()
+                    logged = {  # without the auxiliary loss (`--lm_coef 0`) the model computes no lm_loss
+                        name: accelerator.reduce(value.detach(), "mean").item()
+                        for name, value in losses.items()
+                        if value is not None
                     }
                     progress.set_postfix(loss=f"{logged['loss']:.4f}")
                     accelerator.log({f"train_{name}": value for name, value in logged.items()}, step=step)
             save_checkpoint(accelerator, args.output_dir, epoch + 1)
         progress.close()
-        self.model = accelerator.unwrap_model(model)
+        self.model = model  # prepared: evaluation and saving use it as it is (wrapped, sharded under FSDP)
         return {"train_steps": step, **self.evaluate(eval_sets, step)}
 
     @torch.no_grad()
     def evaluate(self, eval_sets: dict, step: int) -> dict:
         """Metrics of each evaluation split (`{split: (metric prefix, dataset)}`) that has labels, and its
         predictions written to `predictions_<split>.jsonl`."""
-        accelerator, model = self.accelerator, self.accelerator.prepare(self.model)
+        accelerator, model = self.accelerator, self.model
         model.eval()
         results = {}
         for split, (prefix, dataset) in eval_sets.items():
@@ -247,7 +260,7 @@ class FineTuning:
             order = torch.cat(indices).argsort()
             predictions = self.predict(torch.cat(logits)[order])
             labels = [dataset[i]["label"] for i in range(len(dataset))]
-            if any(label != -1 for label in labels):  # -1 marks the rows of an unlabelled test file
+            if -1 not in labels:  # -1 marks the rows of an unlabelled test file: predictions only
                 metrics = self.compute_metrics(split, predictions, labels)
                 results.update({f"{prefix}_{name}": value for name, value in metrics.items()})
             if accelerator.is_main_process:
@@ -263,8 +276,12 @@ class FineTuning:
         """The fine-tuned model, its tokenizer and `all_results.json` in the output folder."""
         accelerator = self.accelerator
         accelerator.wait_for_everyone()
+        state_dict = accelerator.get_state_dict(self.model)  # gathered from every process under FSDP
         accelerator.unwrap_model(self.model).save_pretrained(
-            self.args.output_dir, is_main_process=accelerator.is_main_process, save_function=accelerator.save
+            self.args.output_dir,
+            is_main_process=accelerator.is_main_process,
+            save_function=accelerator.save,
+            state_dict=state_dict,
         )
         if accelerator.is_main_process:
             self.tokenizer.save_pretrained(self.args.output_dir)

@@ -85,7 +85,7 @@ def main():
     if args.max_train_samples is not None:
         train_set = train_set.select(range(min(args.max_train_samples, len(train_set))))
     eval_sets = {}
-    # the test splits, unlabelled in GLUE's files, get predictions (for a submission) and no metrics
+    # the test splits get predictions (for a GLUE submission), and metrics where they are labelled (SNLI, SciTail)
     test_splits = [split for split in splits if split.startswith("test")]
     for number, split in enumerate([*task.eval_splits, *test_splits]):
         dataset = splits[split]
@@ -99,10 +99,12 @@ def main():
     def predict(mc_logits: torch.Tensor) -> list:
         return mc_logits[:, 0].tolist() if task.labels is None else mc_logits.argmax(-1).tolist()
 
+    # the evaluation module names MNLI's mismatched split as a task of its own
+    metric_names = {split: "mnli_mismatched" if split == "validation_mismatched" else task.name for split in eval_sets}
+    metrics = {name: load_task_metric(name) for name in set(metric_names.values())}
+
     def compute_metrics(split: str, predictions: list, labels: list) -> dict:
-        # the evaluation module names MNLI's mismatched split as a task of its own
-        name = "mnli_mismatched" if split == "validation_mismatched" else task.name
-        return load_task_metric(name).compute(predictions=predictions, references=labels)
+        return metrics[metric_names[split]].compute(predictions=predictions, references=labels)
 
     fine_tuning = FineTuning(args, accelerator, tokenizer, model, predict, compute_metrics)
     results = fine_tuning.train(train_set, eval_sets)

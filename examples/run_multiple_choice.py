@@ -82,9 +82,8 @@ def main():
     if args.max_train_samples is not None:
         train_set = train_set.select(range(min(args.max_train_samples, len(train_set))))
     eval_sets = {}
-    # the test split counts where its answers are known (Story Cloze's test file has them)
-    labelled = [split for split in ("validation", "test") if split in splits and min(splits[split]["label"]) >= 0]
-    for split in labelled:
+    # the test split is scored where its answers are known (Story Cloze's test file has them), else only predicted
+    for split in [split for split in ("validation", "test") if split in splits]:
         dataset = splits[split]
         if args.max_eval_samples is not None:
             dataset = dataset.select(range(min(args.max_eval_samples, len(dataset))))

@@ -103,14 +103,14 @@ def event_files(output_dir: Path) -> list[Path]:
     return sorted(output_dir.rglob("events.out.tfevents.*"))
 
 
-def train_losses(output_dir: Path) -> list[tuple[int, float]]:
-    """The `train_loss` scalars of every TensorBoard event file in the output folder, as (step, value)."""
+def train_losses(output_dir: Path, tag: str = "train_loss") -> list[tuple[int, float]]:
+    """The `tag` scalars of every TensorBoard event file in the output folder, as (step, value)."""
     losses = []
     for path in event_files(output_dir):
         events = EventAccumulator(str(path), size_guidance={"scalars": 0})
         events.Reload()
-        if "train_loss" in events.Tags()["scalars"]:
-            losses += [(event.step, event.value) for event in events.Scalars("train_loss")]
+        if tag in events.Tags()["scalars"]:
+            losses += [(event.step, event.value) for event in events.Scalars(tag)]
     return sorted(losses)
 
 

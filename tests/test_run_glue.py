@@ -178,6 +178,14 @@ def test_two_processes_match_one(finished, plain_lm, tmp_path):
     print(f"1 vs 2 processes: {results(one)} and {results(tmp_path)}, largest |loss difference| {largest:.1e}")  # -s
 
 
+def test_without_the_auxiliary_loss_the_loss_is_the_task_loss(plain_lm, tmp_path):
+    args = task_args("rte", plain_lm, tmp_path)
+    run_ok(SCRIPT, [*args, "--num_train_epochs", 1, "--lm_coef", 0])
+    assert "eval_accuracy" in results(tmp_path)
+    logged = {tag: train_losses(tmp_path, tag) for tag in ("train_loss", "train_mc_loss")}
+    assert logged["train_loss"] == logged["train_mc_loss"] and len(logged["train_loss"]) == 4
+
+
 def test_resume_after_sigkill_is_exact(finished, plain_lm, tmp_path):
     """A run killed once its first epoch's checkpoint is written, then resumed, ends as the uninterrupted run."""
     uninterrupted, _ = finished("rte")
@@ -239,7 +247,11 @@ def bad_sample_count(tmp_path):
     return {"--max_eval_samples": 0}, ["--max_eval_samples must be at least 1"]
 
 
-BAD_INPUTS = [bad_missing_file, bad_empty_file, bad_columns, bad_label, bad_task, bad_sample_count]
+def bad_checkpoint(tmp_path):
+    return {"--resume_from_checkpoint": tmp_path / "nowhere"}, ["--resume_from_checkpoint", "not a checkpoint-epoch-N"]
+
+
+BAD_INPUTS = [bad_missing_file, bad_empty_file, bad_columns, bad_label, bad_task, bad_sample_count, bad_checkpoint]
 
 
 @pytest.mark.parametrize("bad_input", BAD_INPUTS)
