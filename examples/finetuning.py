@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import shutil
+import sys
 from pathlib import Path
 
 import torch
@@ -29,6 +30,10 @@ CHECKPOINT_PREFIX = "checkpoint-epoch-"
 def add_arguments(parser: argparse.ArgumentParser):
     """The arguments both scripts share, in transformers' example conventions, defaulting to the paper."""
     parser.add_argument("--model_name_or_path", required=True, help="a Hub id or a folder of ours")
+    parser.add_argument("--data_dir", type=Path, default=None, help="the task's files in their original layout")
+    parser.add_argument("--train_file", type=Path, default=None)
+    parser.add_argument("--validation_file", type=Path, default=None)
+    parser.add_argument("--test_file", type=Path, default=None)
     parser.add_argument("--output_dir", type=Path, required=True)
     parser.add_argument("--max_seq_length", type=int, default=None, help="default: the model's context (512)")
     parser.add_argument("--per_device_train_batch_size", type=int, default=32)
@@ -87,6 +92,33 @@ def load_model(model_name_or_path: str, model_class, accelerator: Accelerator, *
     model.config.delimiter_token_id = tokenizer.sep_token_id
     model.config.extract_token_id = tokenizer.cls_token_id
     return tokenizer, model
+
+
+def context_length(args, model, script: str) -> int:
+    """`--max_seq_length`, by default the model's context, which it may not exceed."""
+    max_length = args.max_seq_length or model.config.max_position_embeddings
+    if max_length > model.config.max_position_embeddings:
+        sys.exit(f"{script}: error: --max_seq_length {max_length} exceeds the model's context")
+    return max_length
+
+
+def first(dataset, count: int | None):
+    """The first `count` rows of `dataset` (`--max_train_samples`, `--max_eval_samples`), or all of them."""
+    return dataset if count is None else dataset.select(range(min(count, len(dataset))))
+
+
+def encode_split(dataset, encode_batch, split: str, max_length: int, accelerator: Accelerator):
+    """`dataset` through `encode_batch` (a batched `encode_task` call), numbered; cut examples are reported."""
+    with accelerator.main_process_first():
+        encoded = dataset.map(encode_batch, batched=True, desc=f"encoding {split}")
+    encoded = encoded.add_column("index", list(range(len(encoded))))
+    truncated = sum(count > 0 for count in encoded["num_truncated_tokens"])
+    if truncated:
+        accelerator.print(
+            f"{split}: {truncated:,} of {len(encoded):,} examples were longer than {max_length} tokens and were "
+            f"cut by the original rule ({sum(encoded['num_truncated_tokens']):,} tokens dropped)"
+        )
+    return encoded
 
 
 def collate(examples: list[dict], pad_token_id: int) -> dict:

@@ -12,10 +12,18 @@ fine-tuned model and tokenizer.
 
 import argparse
 import sys
-from pathlib import Path
 
 import torch
-from finetuning import FineTuning, add_arguments, check_arguments, load_model, make_accelerator
+from finetuning import (
+    FineTuning,
+    add_arguments,
+    check_arguments,
+    context_length,
+    encode_split,
+    first,
+    load_model,
+    make_accelerator,
+)
 from task_data import DataError, get_task, load_glue
 from task_metrics import load_task_metric
 
@@ -25,10 +33,6 @@ from modeling_gpt1 import GPT1ForSequenceClassification
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
     parser.add_argument("--task_name", required=True, help="cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli, ...")
-    parser.add_argument("--data_dir", type=Path, default=None, help="the task's files in their original layout")
-    parser.add_argument("--train_file", type=Path, default=None)
-    parser.add_argument("--validation_file", type=Path, default=None)
-    parser.add_argument("--test_file", type=Path, default=None)
     add_arguments(parser)
     args = parser.parse_args()
     check_arguments(parser, args)
@@ -39,24 +43,14 @@ def parse_args():
     return args
 
 
-def encode(tokenizer, task, dataset, max_length: int, split: str, accelerator):
-    """The task's input format for each example; examples cut by the original truncation rule are counted."""
-    pair = "text_pair" in dataset.column_names
+def encoder(tokenizer, task, pair: bool, max_length: int):
+    """A batched `encode_task` in the task's input format."""
 
     def encode_batch(batch):
         text_pair = batch["text_pair"] if pair else None
         return dict(tokenizer.encode_task(task.format, batch["text"], text_pair, max_length=max_length))
 
-    with accelerator.main_process_first():
-        encoded = dataset.map(encode_batch, batched=True, desc=f"encoding {split}")
-    encoded = encoded.add_column("index", list(range(len(encoded))))
-    truncated = sum(count > 0 for count in encoded["num_truncated_tokens"])
-    if truncated:
-        accelerator.print(
-            f"{split}: {truncated:,} of {len(encoded):,} examples were longer than {max_length} tokens and were "
-            f"cut by the original rule ({sum(encoded['num_truncated_tokens']):,} tokens dropped)"
-        )
-    return encoded
+    return encode_batch
 
 
 def main():
@@ -77,24 +71,18 @@ def main():
     tokenizer, model = load_model(
         args.model_name_or_path, model_class, accelerator, num_labels=num_labels, lm_coef=args.lm_coef
     )
-    max_length = args.max_seq_length or model.config.max_position_embeddings
-    if max_length > model.config.max_position_embeddings:
-        sys.exit(f"run_glue.py: error: --max_seq_length {max_length} exceeds the model's context")
-
-    train_set = splits["train"]
-    if args.max_train_samples is not None:
-        train_set = train_set.select(range(min(args.max_train_samples, len(train_set))))
+    max_length = context_length(args, model, "run_glue.py")
+    encode_batch = encoder(tokenizer, task, "text_pair" in splits["train"].column_names, max_length)
     eval_sets = {}
     # the test splits get predictions (for a GLUE submission), and metrics where they are labelled (SNLI, SciTail)
     test_splits = [split for split in splits if split.startswith("test")]
     for number, split in enumerate([*task.eval_splits, *test_splits]):
-        dataset = splits[split]
-        if args.max_eval_samples is not None:
-            dataset = dataset.select(range(min(args.max_eval_samples, len(dataset))))
+        dataset = first(splits[split], args.max_eval_samples)
         prefix = "eval" if number == 0 else f"eval_{split.removeprefix('validation_')}"
         prefix = "test" if split.startswith("test") else prefix
-        eval_sets[split] = (prefix, encode(tokenizer, task, dataset, max_length, split, accelerator))
-    train_set = encode(tokenizer, task, train_set, max_length, "train", accelerator)
+        eval_sets[split] = (prefix, encode_split(dataset, encode_batch, split, max_length, accelerator))
+    train_set = first(splits["train"], args.max_train_samples)
+    train_set = encode_split(train_set, encode_batch, "train", max_length, accelerator)
 
     def predict(mc_logits: torch.Tensor) -> list:
         return mc_logits[:, 0].tolist() if task.labels is None else mc_logits.argmax(-1).tolist()

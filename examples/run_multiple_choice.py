@@ -13,10 +13,18 @@ and the fine-tuned model and tokenizer.
 
 import argparse
 import sys
-from pathlib import Path
 
 import torch
-from finetuning import FineTuning, add_arguments, check_arguments, load_model, make_accelerator
+from finetuning import (
+    FineTuning,
+    add_arguments,
+    check_arguments,
+    context_length,
+    encode_split,
+    first,
+    load_model,
+    make_accelerator,
+)
 from task_data import DataError, load_race, load_story_cloze
 from task_metrics import load_task_metric
 
@@ -28,19 +36,14 @@ LOADERS = {"story_cloze": load_story_cloze, "race": load_race}
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
     parser.add_argument("--dataset", required=True, choices=sorted(LOADERS))
-    parser.add_argument("--data_dir", type=Path, default=None)
-    parser.add_argument("--train_file", type=Path, default=None)
-    parser.add_argument("--validation_file", type=Path, default=None)
-    parser.add_argument("--test_file", type=Path, default=None)
     add_arguments(parser)
     args = parser.parse_args()
     check_arguments(parser, args)
     return args
 
 
-def encode(tokenizer, dataset, max_length: int, split: str, accelerator):
-    """`_start_ context [question] $ answer _classify_` for each answer; cut examples are counted."""
-    question = "question" in dataset.column_names
+def encoder(tokenizer, question: bool, max_length: int):
+    """A batched `encode_task`: `_start_ context [question] $ answer _classify_` for each answer."""
 
     def encode_batch(batch):
         questions = batch["question"] if question else None
@@ -49,16 +52,7 @@ def encode(tokenizer, dataset, max_length: int, split: str, accelerator):
         )
         return dict(encoded)
 
-    with accelerator.main_process_first():
-        encoded = dataset.map(encode_batch, batched=True, desc=f"encoding {split}")
-    encoded = encoded.add_column("index", list(range(len(encoded))))
-    truncated = sum(count > 0 for count in encoded["num_truncated_tokens"])
-    if truncated:
-        accelerator.print(
-            f"{split}: {truncated:,} of {len(encoded):,} examples were longer than {max_length} tokens and were "
-            f"cut by the original rule ({sum(encoded['num_truncated_tokens']):,} tokens dropped)"
-        )
-    return encoded
+    return encode_batch
 
 
 def main():
@@ -74,22 +68,16 @@ def main():
     # the data is read and checked before anything is written to the output folder
     accelerator = make_accelerator(args)
     tokenizer, model = load_model(args.model_name_or_path, GPT1ForMultipleChoice, accelerator, lm_coef=args.lm_coef)
-    max_length = args.max_seq_length or model.config.max_position_embeddings
-    if max_length > model.config.max_position_embeddings:
-        sys.exit(f"run_multiple_choice.py: error: --max_seq_length {max_length} exceeds the model's context")
-
-    train_set = splits["train"]
-    if args.max_train_samples is not None:
-        train_set = train_set.select(range(min(args.max_train_samples, len(train_set))))
+    max_length = context_length(args, model, "run_multiple_choice.py")
+    encode_batch = encoder(tokenizer, "question" in splits["train"].column_names, max_length)
     eval_sets = {}
     # the test split is scored where its answers are known (Story Cloze's test file has them), else only predicted
     for split in [split for split in ("validation", "test") if split in splits]:
-        dataset = splits[split]
-        if args.max_eval_samples is not None:
-            dataset = dataset.select(range(min(args.max_eval_samples, len(dataset))))
+        dataset = first(splits[split], args.max_eval_samples)
         prefix = "eval" if split == "validation" else split
-        eval_sets[split] = (prefix, encode(tokenizer, dataset, max_length, split, accelerator))
-    train_set = encode(tokenizer, train_set, max_length, "train", accelerator)
+        eval_sets[split] = (prefix, encode_split(dataset, encode_batch, split, max_length, accelerator))
+    train_set = first(splits["train"], args.max_train_samples)
+    train_set = encode_split(train_set, encode_batch, "train", max_length, accelerator)
     metric = load_task_metric(args.dataset)
 
     def predict(mc_logits: torch.Tensor) -> list:
