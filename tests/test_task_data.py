@@ -11,6 +11,7 @@ import sys
 import datasets
 import pytest
 from shared_data import GLUE, RACE, REPO, STORY_CLOZE, require
+from sklearn.model_selection import train_test_split
 
 from modeling_gpt1.tokenization_gpt1 import TASKS as ENCODE_TASK_FORMATS
 
@@ -372,6 +373,9 @@ def test_story_cloze_original_split():
         assert row["choices"] == [raw["RandomFifthSentenceQuiz1"], raw["RandomFifthSentenceQuiz2"]]
         assert row["label"] == int(raw["AnswerRightEnding"]) - 1
     assert load_story_cloze(story_cloze_dir(), seed=1)["train"]["id"] != data["train"]["id"]
+    # the original's call, on the stories in file order: train_test_split(..., test_size=374, random_state=seed)
+    train_ids, validation_ids = train_test_split(list(stories), test_size=374, random_state=3535999445)
+    assert data["train"]["id"] == train_ids and data["validation"]["id"] == validation_ids
 
 
 STORY_HEADER = [
