@@ -44,14 +44,13 @@ class Columns:
 
 @dataclasses.dataclass(frozen=True)
 class Task:
-    """A sentence (pair) task: its input format, labels, official metrics, and where its data is."""
+    """A sentence (pair) task: its input format, labels, and where its data is."""
 
     name: str
     # a format of `GPT1Tokenizer.encode_task`: classification, entailment or similarity
     format: str
     # label names, in the order of the label indices; None for a regression (STS-B)
     labels: tuple[str, ...] | None
-    metrics: tuple[str, ...]
     eval_splits: tuple[str, ...]
     # the original layout: the task's folder (`RTE`, `snli_1.0`) and the file of each split in it
     folder: str
@@ -71,11 +70,11 @@ PAIR = Columns("sentence1", "sentence2")
 NLI_LABELS = ("entailment", "neutral", "contradiction")
 
 
-def glue_task(name, format, labels, metrics, folder, original, hub, **fields) -> Task:
+def glue_task(name, format, labels, folder, original, hub, **fields) -> Task:
     """A task laid out as GLUE's are, by default a GLUE task (`nyu-mll/glue` on the Hub, TSV files of GLUE's
     download script)."""
     defaults = {"eval_splits": ("validation",), "files": GLUE_FILES, "hub_path": "nyu-mll/glue", "hub_config": name}
-    return Task(name, format, labels, metrics, folder=folder, original=original, hub=hub, **{**defaults, **fields})
+    return Task(name, format, labels, folder=folder, original=original, hub=hub, **{**defaults, **fields})
 
 
 TASKS = {
@@ -83,27 +82,27 @@ TASKS = {
     for task in (
         # CoLA's train and dev files have no header: source, label, original label mark, sentence
         glue_task(
-            "cola", "classification", ("unacceptable", "acceptable"), ("matthews_correlation",), "CoLA",
+            "cola", "classification", ("unacceptable", "acceptable"), "CoLA",
             original=Columns(text=3, label=1), hub=Columns("sentence"),
         ),
         glue_task(
-            "sst2", "classification", ("negative", "positive"), ("accuracy",), "SST-2",
+            "sst2", "classification", ("negative", "positive"), "SST-2",
             original=Columns("sentence"), hub=Columns("sentence"),
         ),
         glue_task(
-            "mrpc", "similarity", ("not_equivalent", "equivalent"), ("f1", "accuracy"), "MRPC",
+            "mrpc", "similarity", ("not_equivalent", "equivalent"), "MRPC",
             original=Columns("#1 String", "#2 String", "Quality"), hub=PAIR,
         ),
         glue_task(
-            "stsb", "similarity", None, ("pearson", "spearmanr"), "STS-B",
+            "stsb", "similarity", None, "STS-B",
             original=Columns("sentence1", "sentence2", "score"), hub=PAIR, score_range=(0.0, 5.0),
         ),
         glue_task(
-            "qqp", "similarity", ("not_duplicate", "duplicate"), ("f1", "accuracy"), "QQP",
+            "qqp", "similarity", ("not_duplicate", "duplicate"), "QQP",
             original=Columns("question1", "question2", "is_duplicate"), hub=Columns("question1", "question2"),
         ),
         glue_task(
-            "mnli", "entailment", NLI_LABELS, ("accuracy",), "MNLI",
+            "mnli", "entailment", NLI_LABELS, "MNLI",
             original=Columns("sentence1", "sentence2", "gold_label"), hub=Columns("premise", "hypothesis"),
             eval_splits=("validation_matched", "validation_mismatched"),
             files=(
@@ -115,20 +114,20 @@ TASKS = {
             ),
         ),
         glue_task(
-            "qnli", "entailment", ("entailment", "not_entailment"), ("accuracy",), "QNLI",
+            "qnli", "entailment", ("entailment", "not_entailment"), "QNLI",
             original=Columns("question", "sentence"), hub=Columns("question", "sentence"),
         ),
         glue_task(
-            "rte", "entailment", ("entailment", "not_entailment"), ("accuracy",), "RTE",
+            "rte", "entailment", ("entailment", "not_entailment"), "RTE",
             original=PAIR, hub=PAIR,
         ),
         # WNLI's files give the labels as 0/1, in this order
         glue_task(
-            "wnli", "entailment", ("not_entailment", "entailment"), ("accuracy",), "WNLI",
+            "wnli", "entailment", ("not_entailment", "entailment"), "WNLI",
             original=PAIR, hub=PAIR,
         ),
         glue_task(
-            "snli", "entailment", NLI_LABELS, ("accuracy",), "snli_1.0",
+            "snli", "entailment", NLI_LABELS, "snli_1.0",
             original=Columns("sentence1", "sentence2", "gold_label"), hub=Columns("premise", "hypothesis"),
             hub_path="stanfordnlp/snli", hub_config=None, unlabelled=("-", -1, "-1"),
             files=(
@@ -139,7 +138,7 @@ TASKS = {
         ),
         # SciTail's TSV files have no header: premise, hypothesis, label
         glue_task(
-            "scitail", "entailment", ("entails", "neutral"), ("accuracy",), "SciTailV1.1",
+            "scitail", "entailment", ("entails", "neutral"), "SciTailV1.1",
             original=Columns(0, 1, 2), hub=Columns("premise", "hypothesis"),
             hub_path="allenai/scitail", hub_config="tsv_format",
             files=(
