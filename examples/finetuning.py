@@ -246,6 +246,7 @@ class FineTuning:
             loader = accelerator.prepare(
                 self.loader(train_set, args.per_device_train_batch_size, shuffle_seed=args.seed + epoch)
             )
+            window = []  # the losses of the batches of one update
             for batch in loader:
                 batch.pop("index")
                 with accelerator.accumulate(model):
@@ -255,16 +256,16 @@ class FineTuning:
                         accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
                     optimizer.step()
                     optimizer.zero_grad()
+                losses = {"loss": outputs.loss, "mc_loss": outputs.mc_loss, "lm_loss": outputs.lm_loss}
+                # without the auxiliary loss (`--lm_coef 0`) the model computes no lm_loss
+                window.append({name: value.detach() for name, value in losses.items() if value is not None})
                 if accelerator.sync_gradients:
                     scheduler.step()
                     step += 1
                     progress.update(1)
-                    losses = {"loss": outputs.loss, "mc_loss": outputs.mc_loss, "lm_loss": outputs.lm_loss}
-                    logged = {  # without the auxiliary loss (`--lm_coef 0`) the model computes no lm_loss
-                        name: accelerator.reduce(value.detach(), "mean").item()
-                        for name, value in losses.items()
-                        if value is not None
-                    }
+                    means = {name: torch.stack([losses[name] for losses in window]).mean() for name in window[0]}
+                    logged = {name: accelerator.reduce(mean, "mean").item() for name, mean in means.items()}
+                    window = []
                     progress.set_postfix(loss=f"{logged['loss']:.4f}")
                     accelerator.log({f"train_{name}": value for name, value in logged.items()}, step=step)
             save_checkpoint(accelerator, args.output_dir, epoch + 1)

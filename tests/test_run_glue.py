@@ -186,6 +186,18 @@ def test_without_the_auxiliary_loss_the_loss_is_the_task_loss(plain_lm, tmp_path
     assert logged["train_loss"] == logged["train_mc_loss"] and len(logged["train_loss"]) == 4
 
 
+def test_gradient_accumulation_matches_one_batch(finished, plain_lm, tmp_path):
+    """Two accumulated batches of 4 against one batch of 8: the same updates, and the logged loss of an update
+    is the mean over its batches."""
+    one, _ = finished("rte")
+    run_ok(SCRIPT, [*task_args("rte", plain_lm, tmp_path, batch_size=4), "--gradient_accumulation_steps", 2])
+    assert results(tmp_path) == pytest.approx(results(one), abs=1e-6)
+    losses_one, losses_two = train_losses(one), train_losses(tmp_path)
+    assert [step for step, _ in losses_two] == [step for step, _ in losses_one]
+    for (step, loss_one), (_, loss_two) in zip(losses_one, losses_two, strict=True):
+        assert loss_two == pytest.approx(loss_one, rel=1e-6), f"step {step}"
+
+
 def test_resume_after_sigkill_is_exact(finished, plain_lm, tmp_path):
     """A run killed once its first epoch's checkpoint is written, then resumed, ends as the uninterrupted run."""
     uninterrupted, _ = finished("rte")
