@@ -22,7 +22,7 @@ from shared_data import DATA, GOLDEN, MERGES, STORY_CLOZE, VOCAB, load_original_
 from transformers import AutoTokenizer
 
 from modeling_gpt1 import GPT1Config, GPT1Tokenizer
-from modeling_gpt1.tokenization_gpt1 import cross_space_pairs, fix_text, standardize
+from modeling_gpt1.tokenization_gpt1 import cross_space_pairs, fix_text, matcher_rules, standardize
 
 CORPUS = DATA / "corpus" / "combined_en.txt"
 START, DELIMITER, EXTRACT = 40478, 40479, 40480  # SPEC section 2
@@ -189,6 +189,20 @@ def test_random_tricky_text_gives_the_original_ids(tokenizer, original):
     assert_same_ids(texts, encode(tokenizer, texts), original.encode(texts))
     assert any(ids.count(0) for ids in original.encode(texts)), "no text met an unknown piece"
     assert any(NEWLINE in ids for ids in original.encode(texts)), "no text held a newline"
+
+
+def test_random_runs_of_special_cases_give_the_original_ids(tokenizer, original):
+    # spaCy's matched special cases, some plain ones and their usual neighbours, run together at random
+    spacy_tokenizer = spacy.blank("en").tokenizer
+    pieces = [*matcher_rules(spacy_tokenizer), *list(spacy_tokenizer.rules)[:300]]
+    pieces += ["'", "''", ":", ")", "(", "-", ".", "I", "said", "a", "x", "8", "''I", "p.m.", "U.S."]
+    generator = random.Random(7)
+    glue = ["", " ", " ", "  ", "\n"]
+    texts = [
+        "".join(generator.choice(pieces) + generator.choice(glue) for _ in range(generator.randint(1, 10)))
+        for _ in range(5000)
+    ]
+    assert_same_ids(texts, encode(tokenizer, texts), original.encode(texts))
 
 
 def test_special_cases_across_spaces_split_as_the_original(tokenizer, original):
