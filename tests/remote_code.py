@@ -44,11 +44,13 @@ EXPECTED_CLASSES = {
 }
 
 
-def run_fresh_python(script: str, *args: str, workdir: Path, stdin: str | None = None):
-    """Run `script` in a fresh interpreter, offline, with `workdir` as its folder and module cache, so that it
-    cannot import this repository's `modeling_gpt1`; return the JSON of its last printed line."""
-    env = {**os.environ, "HF_MODULES_CACHE": str(workdir / "modules"), "HF_HUB_OFFLINE": "1"}
-    env.pop("PYTHONPATH", None)
+def run_fresh_python(script: str, *args: str, workdir: Path, stdin: str | None = None, env: dict | None = None):
+    """Run `script` in a fresh interpreter with `workdir` as its folder, so that it cannot import this
+    repository's `modeling_gpt1`; return the JSON of its last printed line. By default it runs offline, with
+    `workdir` as its module cache; `env` replaces that environment."""
+    if env is None:
+        env = {**os.environ, "HF_MODULES_CACHE": str(workdir / "modules"), "HF_HUB_OFFLINE": "1"}
+        env.pop("PYTHONPATH", None)
     completed = subprocess.run(
         [sys.executable, "-c", script, *args],
         input=stdin,

@@ -1,14 +1,13 @@
 """The task metrics of examples/metrics/gpt1_tasks: scikit-learn's and scipy's values, offline loading, bad input."""
 
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from remote_code import run_fresh_python
 from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
 
@@ -140,16 +139,7 @@ def test_loads_with_the_hub_unreachable(tmp_path, offline_flags):
     env.update(HF_HOME=str(tmp_path / "hf"), HF_MODULES_CACHE=str(tmp_path / "modules"))
     if offline_flags:
         env.update(HF_HUB_OFFLINE="1", HF_EVALUATE_OFFLINE="1", HF_DATASETS_OFFLINE="1")
-    done = subprocess.run(
-        [sys.executable, "-c", OFFLINE_PROBE, str(EXAMPLES)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout.splitlines()[-1])
+    report = run_fresh_python(OFFLINE_PROBE, str(EXAMPLES), workdir=tmp_path, env=env)
     assert report["attempts"] == []
     assert report["results"] == {
         "rte": {"accuracy": 0.75},

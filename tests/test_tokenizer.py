@@ -11,6 +11,7 @@ import json
 import pickle
 import random
 import re
+import sys
 import textwrap
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import ftfy
 import pytest
 import spacy
 from remote_code import run_fresh_python
-from shared_data import DATA, GOLDEN, MERGES, STORY_CLOZE, VOCAB, load_original_encoder, require
+from shared_data import DATA, GOLDEN, MERGES, REPO, STORY_CLOZE, VOCAB, load_original_encoder, require
 from transformers import AutoTokenizer
 
 from modeling_gpt1 import GPT1Config, GPT1Tokenizer
@@ -31,6 +32,9 @@ BATCH = 1000  # texts per call, as `datasets.map` batches them
 
 
 original_encoder = load_original_encoder()
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from tokenizer_speed import glue_sentences  # noqa: E402
 
 
 def read_golden() -> list[dict]:
@@ -106,25 +110,6 @@ def race_texts(split):
     return texts
 
 
-def read_tsv(path, header=True):
-    """The rows of a GLUE TSV file, read with quoting off as GLUE's own readers do (stray quotes in sentences)."""
-    with open(require(path), encoding="utf-8-sig", newline="") as file:  # MRPC starts with a byte order mark
-        reader = csv.DictReader if header else csv.reader
-        return list(reader(file, delimiter="\t", quoting=csv.QUOTE_NONE))
-
-
-def glue_texts():
-    """The sentences of the train and dev sets of CoLA, MRPC, RTE and STS-B (GLUE's TSV layout)."""
-    glue = DATA / "glue"
-    texts = []
-    for split in ("dev", "train"):
-        texts += [row[3] for row in read_tsv(glue / "CoLA" / f"{split}.tsv", header=False)]
-        texts += [row[f"#{i} String"] for row in read_tsv(glue / "MRPC" / f"{split}.tsv") for i in (1, 2)]
-        for task in ("RTE", "STS-B"):
-            texts += [row[f"sentence{i}"] for row in read_tsv(glue / task / f"{split}.tsv") for i in (1, 2)]
-    return texts
-
-
 def story_cloze_texts():
     """The four story sentences and the two endings of each Story Cloze story."""
     path = require(STORY_CLOZE)
@@ -141,7 +126,8 @@ def corpus_paragraphs(num_chars=None):
 
 REAL_TEXTS = {
     "race_dev": lambda: race_texts("dev"),
-    "glue": glue_texts,
+    # the benchmark's reader of the same sentences
+    "glue": lambda: glue_sentences(require(DATA / "glue")),
     "story_cloze": story_cloze_texts,
     "corpus_slice": lambda: corpus_paragraphs(1_500_000),
 }
