@@ -65,7 +65,7 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace):
     resume = args.resume_from_checkpoint
     if resume == "latest" and not checkpoints(args.output_dir):
         parser.error(f"--resume_from_checkpoint latest: no {CHECKPOINT_PREFIX}N folder in {args.output_dir}")
-    if resume not in (None, "latest") and (checkpoint_epoch(Path(resume)) is None or not Path(resume).is_dir()):
+    if resume not in (None, "latest") and (checkpoint_number(Path(resume)) is None or not Path(resume).is_dir()):
         parser.error(f"--resume_from_checkpoint {resume}: not a {CHECKPOINT_PREFIX}N folder of this script")
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
 
@@ -148,30 +148,32 @@ def optimizer_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     return [{"params": decayed, "weight_decay": weight_decay}, {"params": others, "weight_decay": 0.0}]
 
 
-def checkpoint_epoch(path: Path) -> int | None:
-    """The epoch count in the name of an epoch checkpoint folder, or None for another name."""
-    suffix = path.name[len(CHECKPOINT_PREFIX) :]
-    return int(suffix) if path.name.startswith(CHECKPOINT_PREFIX) and suffix.isdigit() else None
+def checkpoint_number(path: Path, prefix: str = CHECKPOINT_PREFIX) -> int | None:
+    """The number in the name of a checkpoint folder (`<prefix>N`), or None for another name."""
+    suffix = path.name[len(prefix) :]
+    return int(suffix) if path.name.startswith(prefix) and suffix.isdigit() else None
 
 
-def checkpoints(output_dir: Path) -> list[Path]:
-    """The complete epoch checkpoints in `output_dir`, oldest first."""
-    found = [path for path in output_dir.glob(f"{CHECKPOINT_PREFIX}*") if checkpoint_epoch(path) is not None]
-    return sorted(found, key=checkpoint_epoch)
+def checkpoints(output_dir: Path, prefix: str = CHECKPOINT_PREFIX) -> list[Path]:
+    """The complete checkpoints (`<prefix>N` folders) in `output_dir`, oldest first."""
+    found = [path for path in output_dir.glob(f"{prefix}*") if checkpoint_number(path, prefix) is not None]
+    return sorted(found, key=lambda path: checkpoint_number(path, prefix))
 
 
-def save_checkpoint(accelerator: Accelerator, output_dir: Path, epoch: int):
-    """Model, optimizer, scheduler and RNG states after `epoch`, written beside and renamed into place."""
-    final = output_dir / f"{CHECKPOINT_PREFIX}{epoch}"
-    partial = output_dir / f".{final.name}.partial"
+def save_checkpoint(accelerator: Accelerator, final: Path, files: dict[str, str] | None = None):
+    """Model, optimizer, scheduler and RNG states (and `files`, name -> text) saved as the folder `final`,
+    written beside it and renamed into place, so that no checkpoint folder is ever incomplete."""
+    partial = final.with_name(f".{final.name}.partial")
     if accelerator.is_main_process:
         shutil.rmtree(partial, ignore_errors=True)
     accelerator.wait_for_everyone()
     accelerator.save_state(str(partial))
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        # an earlier run's checkpoint of that epoch is set aside first: a folder cannot replace a full one
-        old = output_dir / f".{final.name}.old"
+        for name, text in (files or {}).items():
+            (partial / name).write_text(text, encoding="utf-8")
+        # an earlier run's checkpoint of that name is set aside first: a folder cannot replace a full one
+        old = final.with_name(f".{final.name}.old")
         if final.exists():
             final.replace(old)
         partial.replace(final)
@@ -187,7 +189,7 @@ def resume_epoch(accelerator: Accelerator, output_dir: Path, resume_from: str | 
     path = checkpoints(output_dir)[-1] if resume_from == "latest" else Path(resume_from)
     accelerator.load_state(str(path))
     accelerator.print(f"resumed from {path}")
-    return checkpoint_epoch(path)
+    return checkpoint_number(path)
 
 
 class FineTuning:
@@ -268,7 +270,7 @@ class FineTuning:
                     window = []
                     progress.set_postfix(loss=f"{logged['loss']:.4f}")
                     accelerator.log({f"train_{name}": value for name, value in logged.items()}, step=step)
-            save_checkpoint(accelerator, args.output_dir, epoch + 1)
+            save_checkpoint(accelerator, args.output_dir / f"{CHECKPOINT_PREFIX}{epoch + 1}")
         progress.close()
         self.model = model  # prepared: evaluation and saving use it as it is (wrapped, sharded under FSDP)
         return {"train_steps": step, **self.evaluate(eval_sets, step)}
@@ -329,17 +331,24 @@ def write_atomically(path: Path, text: str):
     partial.replace(path)
 
 
-def make_accelerator(args) -> Accelerator:
-    """An Accelerator logging to TensorBoard in the output folder (unless `--report_to none`)."""
+def make_accelerator(args, **kwargs) -> Accelerator:
+    """An Accelerator logging to TensorBoard in the output folder (unless `--report_to none`); `kwargs` go to it."""
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    log_with = None if args.report_to == "none" else args.report_to
     accelerator = Accelerator(
-        gradient_accumulation_steps=args.gradient_accumulation_steps, log_with=log_with, project_dir=args.output_dir
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        log_with=None if args.report_to == "none" else args.report_to,
+        project_dir=args.output_dir,
+        **kwargs,
     )
     set_seed(args.seed)
-    if log_with is not None:
+    start_trackers(accelerator, args)
+    return accelerator
+
+
+def start_trackers(accelerator: Accelerator, args):
+    """Start the Accelerator's trackers (TensorBoard under `runs/`), with the arguments as hyperparameters."""
+    if args.report_to != "none":
         # TensorBoard keeps hyperparameters of plain types only
         plain = (int, float, str, bool)
         config = {key: value if isinstance(value, plain) else str(value) for key, value in vars(args).items()}
         accelerator.init_trackers("runs", config=config)
-    return accelerator

@@ -4,8 +4,8 @@
 `datasets.Dataset.map` over `num_proc` processes and writes one `.npy` array in `cache_dir`, named by a hash of
 the files (path, size, mtime) and of the tokenizer's vocabulary and merges, so a second run with the same inputs
 reuses it. `np.load(path, mmap_mode="r")` reads it back without loading it, so corpora larger than memory work.
-`split_stream` holds out a validation part of the stream and `random_windows` draws GPT-1's training batches:
-random contiguous windows of the stream (SPEC §4).
+`split_stream` holds out a validation part of the stream and `window_starts`/`read_windows` draw GPT-1's training
+batches: random contiguous windows of the stream (SPEC §4). `tokenize_dataset` does the same for a Hub dataset.
 """
 
 import hashlib
@@ -95,7 +95,6 @@ def tokenize_files(files: Sequence, tokenizer, cache_dir, num_proc: int = 1) -> 
         if not file.is_file():
             raise ValueError(f"{file}: no such file")
     cache_dir = Path(cache_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
     key = cache_key(files, tokenizer)
     path = cache_dir / f"tokens-{key}.npy"
     if path.exists():
@@ -106,28 +105,60 @@ def tokenize_files(files: Sequence, tokenizer, cache_dir, num_proc: int = 1) -> 
     for file, count in replaced.items():
         if count:
             logger.warning("%s: %d undecodable byte sequence(s) replaced with U+FFFD", file, count)
+
+    def paragraphs(work: str) -> datasets.Dataset:
+        return datasets.Dataset.from_generator(
+            _paragraphs, gen_kwargs={"files": [str(f) for f in files]}, cache_dir=work
+        )
+
+    write_stream(paragraphs, "text", tokenizer, path, num_proc)
+    return path
+
+
+def tokenize_dataset(dataset: datasets.Dataset, text_column: str, tokenizer, cache_dir, num_proc: int = 1) -> Path:
+    """`tokenize_files` for a `datasets.Dataset` (one loaded from the Hub): each row of `text_column` is a text.
+
+    The cache is named by the dataset's fingerprint, which `datasets` derives from its source and version.
+    """
+    if text_column not in dataset.column_names:
+        raise ValueError(f"the dataset has no column {text_column!r}; its columns: {', '.join(dataset.column_names)}")
+    if len(dataset) == 0:
+        raise ValueError("the dataset is empty")
+    state = {"version": CACHE_VERSION, "dataset": dataset._fingerprint, "column": text_column}
+    state["tokenizer"] = tokenizer_hash(tokenizer)
+    key = hashlib.sha256(json.dumps(state).encode()).hexdigest()[:20]
+    path = Path(cache_dir) / f"tokens-{key}.npy"
+    if path.exists():
+        logger.info("Reusing the token stream %s", path)
+        return path
+    write_stream(lambda work: dataset.select_columns([text_column]), text_column, tokenizer, path, num_proc)
+    return path
+
+
+def write_stream(make_texts, text_column: str, tokenizer, path: Path, num_proc: int):
+    """Encode the texts of `make_texts(work_dir)` (a Dataset) and write their ids, concatenated, to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     dtype = np.uint16 if len(tokenizer) < 2**16 else np.uint32
 
     def encode(batch):
-        ids = tokenizer.encode_texts(batch["text"])
+        ids = tokenizer.encode_texts([text or "" for text in batch[text_column]])
         return {"input_ids": ids, "length": [len(i) for i in ids]}
 
     # datasets' own cache lives in a fresh folder that is removed after, so it never serves stale text
-    with tempfile.TemporaryDirectory(dir=cache_dir, prefix="tmp-datasets-") as work:
-        paragraphs = datasets.Dataset.from_generator(
-            _paragraphs, gen_kwargs={"files": [str(f) for f in files]}, cache_dir=work
-        )
-        encoded = paragraphs.map(
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix="tmp-datasets-") as work:
+        texts = make_texts(work)
+        encoded = texts.map(
             encode,
             batched=True,
             batch_size=MAP_BATCH_SIZE,
             num_proc=num_proc if num_proc > 1 else None,
-            remove_columns=["text"],
-            new_fingerprint=key,
+            remove_columns=texts.column_names,
+            new_fingerprint=path.stem,
+            cache_file_name=str(Path(work) / "encoded.arrow"),
             desc="Tokenizing",
         )
         total = int(np.sum(encoded.with_format("numpy")["length"], dtype=np.int64))
-        descriptor, temporary = tempfile.mkstemp(dir=cache_dir, prefix=f"tmp-{path.stem}-", suffix=".npy")
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"tmp-{path.stem}-", suffix=".npy")
         os.close(descriptor)
         temporary = Path(temporary)
         try:
@@ -142,8 +173,7 @@ def tokenize_files(files: Sequence, tokenizer, cache_dir, num_proc: int = 1) -> 
             os.replace(temporary, path)
         finally:
             temporary.unlink(missing_ok=True)
-    logger.info("Tokenized %d files into %d tokens: %s", len(files), total, path)
-    return path
+    logger.info("Tokenized %d texts into %d tokens: %s", len(encoded), total, path)
 
 
 def split_stream(tokens: np.ndarray, block_size: int, validation_percentage: float) -> tuple[np.ndarray, np.ndarray]:
@@ -172,11 +202,19 @@ def split_stream(tokens: np.ndarray, block_size: int, validation_percentage: flo
     return tokens[:split], tokens[split:]
 
 
-def random_windows(tokens: np.ndarray, batch_size: int, block_size: int, generator: torch.Generator) -> torch.Tensor:
-    """`batch_size` random contiguous windows of `block_size` tokens: a `[batch_size, block_size]` LongTensor."""
-    if len(tokens) < block_size:
-        raise ValueError(f"the stream ({len(tokens)} tokens) is shorter than one window of {block_size} tokens")
-    starts = torch.randint(0, len(tokens) - block_size + 1, (batch_size,), generator=generator).tolist()
-    # [batch_size, block_size]; only these windows are read from a memory-mapped stream
+def window_starts(num_tokens: int, block_size: int, count: int, seed: int, update: int) -> np.ndarray:
+    """The start offsets of the `count` random windows of update `update`: a function of (seed, update) alone.
+
+    Every process draws the same global batch and reads its own share, so a run's data depends neither on the
+    number of processes nor on where it was resumed: the data position of a checkpoint is its update count.
+    """
+    if num_tokens < block_size:
+        raise ValueError(f"the stream ({num_tokens} tokens) is shorter than one window of {block_size} tokens")
+    return np.random.default_rng([seed, update]).integers(0, num_tokens - block_size + 1, size=count)
+
+
+def read_windows(tokens: np.ndarray, starts: Sequence[int], block_size: int) -> torch.Tensor:
+    """The windows of `block_size` tokens at `starts`: a `[len(starts), block_size]` LongTensor."""
+    # only these windows are read from a memory-mapped stream
     windows = np.stack([tokens[start : start + block_size] for start in starts]).astype(np.int64)
     return torch.from_numpy(windows)

@@ -9,7 +9,7 @@ from transformers import (
     AutoTokenizer,
 )
 
-from .configuration_gpt1 import GPT1Config
+from .configuration_gpt1 import CONFIG_PRESETS, GPT1Config
 from .modeling_gpt1 import (
     GPT1DoubleHeads,
     GPT1DoubleHeadsOutput,
@@ -39,6 +39,7 @@ AutoModelForMultipleChoice.register(GPT1Config, GPT1ForMultipleChoice)
 AutoTokenizer.register(GPT1Config, GPT1Tokenizer)
 
 __all__ = [
+    "CONFIG_PRESETS",
     "GPT1Config",
     "GPT1PreTrainedModel",
     "GPT1Model",

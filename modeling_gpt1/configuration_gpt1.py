@@ -16,6 +16,13 @@ AUTO_MAP = {
     "AutoModelForMultipleChoice": "modeling_gpt1.GPT1ForMultipleChoice",
 }
 
+# Named sizes for `GPT1Config.from_preset` (and `--config_name` of examples/run_pretraining.py): the paper's network,
+# and a small one that pretrains in minutes on a CPU (the ablation in miniature, README).
+CONFIG_PRESETS = {
+    "gpt1": {},
+    "gpt1-mini": {"n_layer": 4, "n_embd": 256, "n_head": 4, "n_positions": 128},
+}
+
 
 @strict
 class GPT1Config(PreTrainedConfig):
@@ -115,8 +122,15 @@ class GPT1Config(PreTrainedConfig):
             if value is not None and not 0 <= value < self.vocab_size:
                 raise ValueError(f"GPT1Config.{name} must be in [0, vocab_size={self.vocab_size}), got {value}")
 
+    @classmethod
+    def from_preset(cls, name: str, **kwargs) -> "GPT1Config":
+        """The config of a named size (`CONFIG_PRESETS`) with `kwargs` on top."""
+        if name not in CONFIG_PRESETS:
+            raise ValueError(f"unknown GPT-1 preset {name!r}; the presets are {', '.join(CONFIG_PRESETS)}")
+        return cls(**{**CONFIG_PRESETS[name], **kwargs})
+
     def validate_token_ids(self):
         """Replaces transformers' warning: the fine-tuning token ids may lie past a plain LM's vocabulary."""
 
 
-__all__ = ["GPT1Config"]
+__all__ = ["CONFIG_PRESETS", "GPT1Config"]

@@ -76,10 +76,14 @@ def run_ok(script: str, args, processes: int = 1) -> str:
 def run_killed_after_first_epoch(script: str, args, output_dir: Path) -> int:
     """Start a one-process run and SIGKILL it as soon as its `checkpoint-epoch-1` is in place (the folder is
     renamed into place complete); the process's return code."""
+    return run_killed_after(script, args, output_dir / "checkpoint-epoch-1")
+
+
+def run_killed_after(script: str, args, checkpoint: Path) -> int:
+    """Start a one-process run and SIGKILL it as soon as the folder `checkpoint` is in place; its return code."""
     process = subprocess.Popen(
         command(script, args), cwd=REPO, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    checkpoint = output_dir / "checkpoint-epoch-1"
     deadline = time.monotonic() + TIMEOUT
     while not checkpoint.is_dir() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

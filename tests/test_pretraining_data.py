@@ -4,6 +4,7 @@ import logging
 import re
 import sys
 
+import datasets
 import numpy as np
 import pytest
 import torch
@@ -14,7 +15,7 @@ from modeling_gpt1 import GPT1Tokenizer
 sys.path.insert(0, str(REPO / "examples"))
 
 import pretraining_data  # noqa: E402
-from pretraining_data import random_windows, split_stream, tokenize_files  # noqa: E402
+from pretraining_data import read_windows, split_stream, tokenize_dataset, tokenize_files, window_starts  # noqa: E402
 
 CORPUS = DATA / "corpus" / "combined_en.txt"
 
@@ -164,22 +165,41 @@ def test_split_rejects_a_corpus_shorter_than_a_window():
         split_stream(np.zeros(2000, dtype=np.uint16), block_size=16, validation_percentage=0)
 
 
-def test_random_windows_are_contiguous_and_reproducible():
+def test_windows_are_contiguous_and_a_function_of_seed_and_update():
     tokens = np.arange(5000, dtype=np.uint16)
-    windows = random_windows(tokens, 8, 64, torch.Generator().manual_seed(0))
+    starts = window_starts(len(tokens), 64, 8, seed=0, update=3)
+    windows = read_windows(tokens, starts, 64)
     assert windows.shape == (8, 64) and windows.dtype == torch.long
     # each row is a contiguous slice of the stream
     assert torch.equal(windows - windows[:, :1], torch.arange(64).expand(8, 64))
-    assert torch.equal(windows, random_windows(tokens, 8, 64, torch.Generator().manual_seed(0)))
-    assert not torch.equal(windows, random_windows(tokens, 8, 64, torch.Generator().manual_seed(1)))
+    np.testing.assert_array_equal(starts, window_starts(len(tokens), 64, 8, seed=0, update=3))
+    assert not np.array_equal(starts, window_starts(len(tokens), 64, 8, seed=0, update=4))
+    assert not np.array_equal(starts, window_starts(len(tokens), 64, 8, seed=1, update=3))
+    # the windows of many updates cover the stream up to its last window
+    many = np.concatenate([window_starts(len(tokens), 64, 64, seed=0, update=u) for u in range(200)])
+    assert many.min() == 0 and many.max() == len(tokens) - 64
     # a stream of exactly one window gives that window every time
-    assert torch.equal(random_windows(tokens[:64], 2, 64, torch.Generator()), torch.arange(64).expand(2, 64))
+    one = window_starts(64, 64, 2, seed=0, update=0)
+    assert torch.equal(read_windows(tokens, one, 64), torch.arange(64).expand(2, 64))
     with pytest.raises(ValueError, match="shorter than one window"):
-        random_windows(tokens[:63], 2, 64, torch.Generator())
+        window_starts(63, 64, 2, seed=0, update=0)
 
 
 def test_windows_read_from_a_memory_mapped_stream(tokenizer, files, tmp_path):
     stream = np.load(tokenize_files(files, tokenizer, tmp_path / "cache"), mmap_mode="r")
     train, validation = split_stream(stream, block_size=128, validation_percentage=5)
-    batch = random_windows(train, 4, 128, torch.Generator().manual_seed(0))
+    batch = read_windows(train, window_starts(len(train), 128, 4, seed=0, update=0), 128)
     assert batch.shape == (4, 128) and int(batch.max()) < len(tokenizer)
+
+
+def test_dataset_rows_are_tokenized_like_files(tokenizer, texts, files, tmp_path):
+    """A Hub dataset's text column gives the stream of the same texts read from files, cached by fingerprint."""
+    rows = [p for text in texts for p in paragraphs(text)]
+    dataset = datasets.Dataset.from_dict({"text": rows, "other": list(range(len(rows)))})
+    path = tokenize_dataset(dataset, "text", tokenizer, tmp_path / "cache")
+    np.testing.assert_array_equal(np.load(path), np.load(tokenize_files(files, tokenizer, tmp_path / "cache")))
+    assert tokenize_dataset(dataset, "text", tokenizer, tmp_path / "cache") == path
+    with pytest.raises(ValueError, match="no column 'body'; its columns: text, other"):
+        tokenize_dataset(dataset, "body", tokenizer, tmp_path / "cache")
+    with pytest.raises(ValueError, match="the dataset is empty"):
+        tokenize_dataset(dataset.select([]), "text", tokenizer, tmp_path / "cache")

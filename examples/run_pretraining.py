@@ -1,0 +1,551 @@
+"""accelerate launch examples/run_pretraining.py --train_files corpus/*.txt --config_name gpt1 --output_dir out/lm
+
+Pretrain a GPT-1 language model with the paper's procedure (SPEC section 4): the corpus tokenized once into a
+cached, memory-mapped token stream (`pretraining_data.py`); updates of random contiguous `block_size`-token
+windows of it, 64 x 512 tokens by default (per-device batch x gradient accumulation x processes); Adam at a peak
+of 2.5e-4, linear warm-up over 2,000 updates then cosine decay to 0; decoupled weight decay 0.01 on tensors of
+two or more dimensions; dropout 0.1 (the config's). The last `--validation_split_percentage` of the stream is held
+out for the validation perplexity, reported beside that of a unigram model of the same tokens.
+
+The windows of update t are drawn from (seed, t) alone and every process reads its share of them, so the run is
+the same on any number of processes with the same global batch, and a checkpoint's data position is its update
+count. Checkpoints (`checkpoint-step-N`: model, optimizer, scheduler, RNG states, the loss history) are written
+beside their place and renamed into it; `--resume_from_checkpoint latest` continues exactly. Writes TensorBoard
+logs, `loss.png` (training and validation loss against tokens seen), `all_results.json`, and the model and
+tokenizer, which load with `AutoModelForCausalLM` / `AutoTokenizer`.
+"""
+
+import argparse
+import hashlib
+import json
+import logging
+import math
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import datasets
+import matplotlib
+import numpy as np
+import torch
+from accelerate import Accelerator, PartialState
+from accelerate.utils import set_seed
+from finetuning import (
+    checkpoint_number,
+    checkpoints,
+        optimizer_groups,
+    save_checkpoint,
+    start_trackers,
+    write_atomically,
+)
+from pretraining_data import (
+    read_paragraphs,
+    read_windows,
+    split_stream,
+    tokenize_dataset,
+    tokenize_files,
+    window_starts,
+)
+from tqdm.auto import tqdm
+from transformers import AutoModelForCausalLM, AutoTokenizer, get_cosine_schedule_with_warmup
+
+from modeling_gpt1 import CONFIG_PRESETS, GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
+
+matplotlib.use("Agg")  # files only, no display
+from matplotlib import pyplot  # noqa: E402
+
+logger = logging.getLogger(__name__)
+SCRIPT = "run_pretraining.py"
+CHECKPOINT_PREFIX = "checkpoint-step-"
+# `shared/` lies beside the repository: GPT-1's released vocabulary is the default tokenizer
+RELEASED_VOCABULARY = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gpt1"
+PAPER_BATCH = 64  # windows per update
+# dense bf16 tensor-core peaks (FLOP/s), for the MFU shown on GPUs; `--peak_tflops` gives another
+PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "GH200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
+# what must agree between a checkpoint and the run resuming from it, beside the model config
+RUN_KEYS = ("block_size", "global_batch_size", "seed", "tokens", "total_updates", "warmup_steps", "learning_rate")
+
+
+class UsageError(Exception):
+    """Bad input found before training: reported as one `run_pretraining.py: error:` line."""
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[1], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    data = parser.add_argument_group("data")
+    data.add_argument("--train_files", nargs="+", type=Path, default=None, help="UTF-8 text files")
+    data.add_argument("--dataset_name", default=None, help="a Hub dataset (or a local folder) instead of files")
+    data.add_argument("--dataset_config_name", default=None)
+    data.add_argument("--text_column", default="text", help="the dataset's column of texts")
+    data.add_argument("--validation_split_percentage", type=float, default=5, help="the stream's end, held out")
+    data.add_argument("--block_size", type=int, default=None, help="window length; default: the model's context")
+    data.add_argument("--max_eval_samples", type=int, default=None, help="cap on held-out windows, evenly spaced")
+    data.add_argument("--preprocessing_num_workers", type=int, default=None, help="processes that tokenize")
+    data.add_argument(
+        "--cache_dir", type=Path, default=None, help="token streams and vocabularies; default: datasets'"
+    )
+    model = parser.add_argument_group("model and tokenizer")
+    model.add_argument(
+        "--config_name", default="gpt1", help=f"a preset ({', '.join(CONFIG_PRESETS)}) or a config path"
+    )
+    model.add_argument("--config_overrides", default=None, help='e.g. "n_layer=2,n_embd=64" (not with a model)')
+    model.add_argument("--model_name_or_path", default=None, help="continue pretraining these weights instead")
+    model.add_argument("--tokenizer_name", default=None, help="default: the model's, else GPT-1's released one")
+    model.add_argument("--new_vocab_merges", type=int, default=None, help="learn a new BPE of N merges on the data")
+    model.add_argument(
+        "--attn_implementation",
+        default=None,
+        help="eager, sdpa, flash_attention_2, ...; "
+        "default: eager on CPU (its dropout is faster than SDPA's fallback there), sdpa on GPUs",
+    )
+    model.add_argument("--gradient_checkpointing", action="store_true")
+    model.add_argument("--torch_compile", action="store_true", help="compile the model (inductor)")
+    train = parser.add_argument_group("training")
+    train.add_argument("--output_dir", type=Path, required=True)
+    train.add_argument("--overwrite_output_dir", action="store_true", help="start afresh in a folder with a run")
+    train.add_argument("--per_device_train_batch_size", type=int, default=8)
+    train.add_argument("--per_device_eval_batch_size", type=int, default=8)
+    train.add_argument(
+        "--gradient_accumulation_steps",
+        type=int,
+        default=None,
+        help=f"default: what makes {PAPER_BATCH} windows per update with the batch and process count",
+    )
+    train.add_argument("--learning_rate", type=float, default=2.5e-4, help="peak")
+    train.add_argument("--warmup_steps", type=int, default=2000, help="updates of linear warm-up, then cosine to 0")
+    train.add_argument("--weight_decay", type=float, default=0.01, help="decoupled; tensors of 2+ dimensions only")
+    train.add_argument("--max_grad_norm", type=float, default=1.0)
+    train.add_argument("--num_train_epochs", type=float, default=100, help="passes' worth of tokens of the stream")
+    train.add_argument("--max_steps", type=int, default=None, help="updates; overrides --num_train_epochs")
+    train.add_argument("--checkpointing_steps", type=int, default=1000, help="updates between checkpoints")
+    train.add_argument("--eval_steps", type=int, default=1000, help="updates between validation passes")
+    train.add_argument("--resume_from_checkpoint", default=None, help="a checkpoint-step-N folder, or 'latest'")
+    train.add_argument("--mixed_precision", choices=("no", "fp16", "bf16"), default=None, help="default: accelerate's")
+    train.add_argument("--peak_tflops", type=float, default=None, help="the GPU's peak, for MFU; default: known GPUs")
+    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--report_to", default="tensorboard", help="an Accelerate tracker, or 'none'")
+    args = parser.parse_args(argv)
+
+    if (args.train_files is None) == (args.dataset_name is None):
+        parser.error("give either --train_files or --dataset_name")
+    positive = ["per_device_train_batch_size", "per_device_eval_batch_size", "checkpointing_steps", "eval_steps"]
+    positive += ["gradient_accumulation_steps", "max_steps", "max_eval_samples", "new_vocab_merges", "block_size"]
+    for name in positive:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1, got {getattr(args, name)}")
+    if args.learning_rate <= 0 or args.warmup_steps < 0 or args.num_train_epochs <= 0:
+        parser.error("--learning_rate and --num_train_epochs must be positive, --warmup_steps at least 0")
+    if args.model_name_or_path and args.config_overrides:
+        parser.error("--config_overrides builds a new model; it cannot change --model_name_or_path's")
+    if args.new_vocab_merges and (args.model_name_or_path or args.tokenizer_name):
+        parser.error("--new_vocab_merges learns a new vocabulary; it cannot be used with a given model or tokenizer")
+    return args
+
+
+def build_tokenizer(args):
+    """The tokenizer asked for: a named one, the model's, or GPT-1's released vocabulary."""
+    source = args.tokenizer_name or args.model_name_or_path or RELEASED_VOCABULARY
+    try:
+        if Path(source).is_dir() and not (Path(source) / "tokenizer_config.json").exists():
+            return GPT1Tokenizer.from_pretrained(source)  # the original file layout
+        return AutoTokenizer.from_pretrained(source)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot load the tokenizer {source}: {error}") from error
+
+
+def parse_overrides(text: str) -> dict:
+    """`"n_layer=2,n_embd=64"` as typed config fields, through transformers' own parser."""
+    probe = GPT1Config()
+    try:
+        probe.update_from_string(text)
+    except ValueError as error:
+        raise UsageError(f"--config_overrides {text!r}: {error}") from error
+    return {item.split("=", 1)[0]: getattr(probe, item.split("=", 1)[0]) for item in text.split(",")}
+
+
+def build_config(args, vocab_size: int) -> GPT1Config:
+    """The config of the model to pretrain: a preset or a config file, the overrides on top, the vocabulary's size."""
+    if args.model_name_or_path:
+        return GPT1Config.from_pretrained(args.model_name_or_path)
+    overrides = parse_overrides(args.config_overrides) if args.config_overrides else {}
+    try:
+        if args.config_name in CONFIG_PRESETS:
+            return GPT1Config.from_preset(args.config_name, vocab_size=vocab_size, **overrides)
+        if not Path(args.config_name).exists():
+            raise UsageError(
+                f"--config_name {args.config_name}: neither a preset ({', '.join(CONFIG_PRESETS)}) nor a config file"
+            )
+        return GPT1Config.from_pretrained(args.config_name, vocab_size=vocab_size, **overrides)
+    except ValueError as error:
+        raise UsageError(f"bad model config: {error}") from error
+
+
+def training_texts_key(args) -> str:
+    """What names the training data in the caches: the files (path, size, mtime) or the dataset."""
+    if args.train_files:
+        stats = [(str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in args.train_files]
+        return json.dumps(stats)
+    return json.dumps([args.dataset_name, args.dataset_config_name, args.text_column])
+
+
+def learn_vocabulary(args, texts, tokenizer, cache_dir: Path) -> GPT1Tokenizer:
+    """A new GPT-1-style vocabulary of `--new_vocab_merges` merges learned on the training texts, cached."""
+    key = hashlib.sha256(f"{training_texts_key(args)} {args.new_vocab_merges}".encode()).hexdigest()[:20]
+    folder = cache_dir / f"vocab-{key}"
+    if not folder.is_dir():
+        logger.info("Learning a vocabulary of %d merges on the training data", args.new_vocab_merges)
+        learned = tokenizer.train_new_from_iterator(texts(), num_merges=args.new_vocab_merges)
+        work = Path(tempfile.mkdtemp(dir=cache_dir, prefix="tmp-vocab-"))
+        try:
+            learned.save_pretrained(work)
+            work.replace(folder)  # the folder is complete or absent
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return GPT1Tokenizer.from_pretrained(folder)
+
+
+def load_data(args, accelerator, cache_dir: Path):
+    """The tokenizer and the token stream (memory-mapped), tokenized by the main process first."""
+    tokenizer = build_tokenizer(args)
+    num_proc = args.preprocessing_num_workers or 1
+    with accelerator.main_process_first():
+        if args.train_files:
+            texts = lambda: (p for f in args.train_files for p in read_paragraphs(f))  # noqa: E731
+            source = None
+        else:
+            try:
+                source = datasets.load_dataset(args.dataset_name, args.dataset_config_name, split="train")
+            except (OSError, ValueError) as error:
+                raise UsageError(f"cannot load the dataset {args.dataset_name}: {error}") from error
+            texts = lambda: (t or "" for t in source[args.text_column])  # noqa: E731
+        if args.new_vocab_merges:
+            tokenizer = learn_vocabulary(args, texts, tokenizer, cache_dir)
+        if args.train_files:
+            path = tokenize_files(args.train_files, tokenizer, cache_dir, num_proc)
+        else:
+            path = tokenize_dataset(source, args.text_column, tokenizer, cache_dir, num_proc)
+    return tokenizer, np.load(path, mmap_mode="r"), path.stem
+
+
+def holds_run(folder: Path) -> bool:
+    """Whether `folder` holds the outputs of a pretraining run (a checkpoint, a model, results)."""
+    names = ("all_results.json", "config.json", "model.safetensors")
+    return bool(checkpoints(folder, CHECKPOINT_PREFIX)) or any((folder / name).exists() for name in names)
+
+
+def resume_checkpoint(args) -> Path | None:
+    """The checkpoint folder to resume from, or None; a `UsageError` when it is not one of ours."""
+    resume = args.resume_from_checkpoint
+    if resume is None:
+        return None
+    if resume == "latest":
+        found = checkpoints(args.output_dir, CHECKPOINT_PREFIX)
+        if not found:
+            raise UsageError(f"--resume_from_checkpoint latest: no {CHECKPOINT_PREFIX}N folder in {args.output_dir}")
+        return found[-1]
+    path = Path(resume)
+    if not path.is_dir() or checkpoint_number(path, CHECKPOINT_PREFIX) is None or not (path / "run.json").exists():
+        raise UsageError(f"--resume_from_checkpoint {resume}: not a {CHECKPOINT_PREFIX}N folder of this script")
+    return path
+
+
+def check_resumable(checkpoint: Path, config: GPT1Config, run: dict):
+    """Refuse a checkpoint made with another model config or other settings that fix the run's course."""
+    saved = GPT1Config.from_pretrained(checkpoint).to_diff_dict()
+    ours = config.to_diff_dict()
+    ignored = {"transformers_version", "_attn_implementation", "architectures"}
+    fields = sorted(key for key in (saved.keys() | ours.keys()) - ignored if saved.get(key) != ours.get(key))
+    if fields:
+        differences = ", ".join(f"{key} {saved.get(key)} there, {ours.get(key)} here" for key in fields)
+        raise UsageError(f"{checkpoint} was made with another model config ({differences})")
+    saved_run = json.loads((checkpoint / "run.json").read_text())
+    keys = [key for key in RUN_KEYS if saved_run.get(key) != run[key]]
+    if keys:
+        differences = ", ".join(f"{key} {saved_run.get(key)} there, {run[key]} here" for key in keys)
+        raise UsageError(f"{checkpoint} was made by a run with other settings ({differences})")
+
+
+def build_model(args, config: GPT1Config, device: torch.device):
+    """The model to pretrain: `--model_name_or_path`'s weights, or a new one initialised from the seed."""
+    if args.model_name_or_path:
+        model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path)
+    else:
+        model = GPT1LMHeadModel(config)
+    model.set_attn_implementation(args.attn_implementation or ("eager" if device.type == "cpu" else "sdpa"))
+    if args.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+    return model
+
+
+def validation_windows(validation: np.ndarray, block_size: int, cap: int | None) -> np.ndarray:
+    """The held-out stretch as non-overlapping windows `[n, block_size]`, at most `cap` of them, evenly spaced."""
+    count = len(validation) // block_size
+    rows = np.arange(count) if cap is None or cap >= count else np.linspace(0, count - 1, cap).round().astype(int)
+    return np.stack([validation[row * block_size : (row + 1) * block_size] for row in rows]).astype(np.int64)
+
+
+def unigram_perplexity(windows: np.ndarray) -> float:
+    """The perplexity on the predicted tokens of `windows` (all but each window's first) of the unigram model
+    fitted to those very tokens: the best any model that ignores the context can do on them."""
+    counts = np.bincount(windows[:, 1:].ravel())
+    counts = counts[counts > 0].astype(np.float64)
+    return math.exp(-np.sum(counts * np.log(counts / counts.sum())) / counts.sum())
+
+
+@torch.no_grad()
+def evaluate(model, windows: np.ndarray, batch_size: int, accelerator) -> float:
+    """The mean next-token loss over `windows`, shared out across processes."""
+    model.eval()
+    totals = torch.zeros(2, dtype=torch.float64, device=accelerator.device)  # [sum of losses, predicted tokens]
+    mine = torch.from_numpy(windows[accelerator.process_index :: accelerator.num_processes])
+    for batch in mine.split(batch_size):
+        batch = batch.to(accelerator.device)
+        with accelerator.autocast():
+            loss = model(batch, labels=batch, use_cache=False).loss.double()
+        predicted = batch.numel() - batch.shape[0]  # the first token of each window is not predicted
+        totals += torch.stack([loss * predicted, totals.new_tensor(predicted)])
+    totals = accelerator.reduce(totals, reduction="sum")
+    model.train()
+    return (totals[0] / totals[1]).item()
+
+
+def flops_per_token(config: GPT1Config, block_size: int) -> float:
+    """Training FLOPs per token: 6 per weight (forward and backward) plus attention's 12 x layers x T x width."""
+    d, layers = config.hidden_size, config.num_hidden_layers
+    weights = layers * (4 * d * d + 2 * d * config.intermediate_size) + config.vocab_size * d
+    return 6 * weights + 12 * layers * block_size * d
+
+
+def peak_flops(args, device: torch.device) -> float | None:
+    if args.peak_tflops:
+        return args.peak_tflops * 1e12
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    return next((flops for gpu, flops in PEAK_FLOPS.items() if gpu in name.split()), None)
+
+
+def plot_losses(history: dict, path: Path):
+    """Training and validation loss against tokens seen, as a PNG written beside `path` and renamed into place."""
+    figure, axes = pyplot.subplots(figsize=(7, 4.5))
+    if history["train"]:
+        tokens, losses = zip(*history["train"], strict=True)
+        axes.plot(tokens, losses, label="training (each update)", linewidth=0.8, alpha=0.7)
+    if history["eval"]:
+        tokens, losses = zip(*history["eval"], strict=True)
+        axes.plot(tokens, losses, "o-", label="validation")
+    axes.set_xlabel("tokens seen")
+    axes.set_ylabel("loss (nats per token)")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    partial = path.with_name(f".{path.name}.partial")
+    figure.savefig(partial, format="png", dpi=120)
+    pyplot.close(figure)
+    partial.replace(path)
+
+
+def save_final(accelerator, model, tokenizer, output_dir: Path, results: dict):
+    """The model and tokenizer, then `all_results.json`; each file is complete or absent."""
+    state_dict = accelerator.get_state_dict(model)  # gathered from every process under FSDP
+    staging = output_dir / ".final.partial"
+    if accelerator.is_main_process:
+        shutil.rmtree(staging, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    accelerator.unwrap_model(model).save_pretrained(
+        staging, is_main_process=accelerator.is_main_process, save_function=accelerator.save, state_dict=state_dict
+    )
+    if accelerator.is_main_process:
+        tokenizer.save_pretrained(staging)
+        for path in staging.iterdir():
+            path.replace(output_dir / path.name)
+        staging.rmdir()
+        write_atomically(output_dir / "all_results.json", json.dumps(results, indent=2) + "\n")
+    accelerator.wait_for_everyone()
+
+
+def pretrain(args):
+    # nothing is written before the checks below; the trackers start after them
+    accelerator = Accelerator(
+        log_with=None if args.report_to == "none" else args.report_to,
+        project_dir=args.output_dir,
+        mixed_precision=args.mixed_precision,
+        dynamo_backend="inductor" if args.torch_compile else None,
+    )
+    checkpoint = resume_checkpoint(args)
+    if checkpoint is None and holds_run(args.output_dir) and not args.overwrite_output_dir:
+        raise UsageError(
+            f"{args.output_dir} holds another run; pass --resume_from_checkpoint latest to continue it, "
+            "--overwrite_output_dir to start afresh there, or another --output_dir"
+        )
+    if args.train_files:
+        for path in args.train_files:
+            if not path.is_file():
+                raise UsageError(f"{path}: no such file")
+    per_update = args.per_device_train_batch_size * accelerator.num_processes
+    if args.gradient_accumulation_steps is None:
+        if PAPER_BATCH % per_update:
+            raise UsageError(
+                f"{args.per_device_train_batch_size} windows x {accelerator.num_processes} processes do not divide "
+                f"the paper's {PAPER_BATCH} windows per update; give --gradient_accumulation_steps"
+            )
+        args.gradient_accumulation_steps = PAPER_BATCH // per_update
+    accelerator.gradient_accumulation_steps = args.gradient_accumulation_steps
+    global_batch = per_update * args.gradient_accumulation_steps
+
+    cache_dir = args.cache_dir or Path(datasets.config.HF_DATASETS_CACHE) / "gpt1_pretraining"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        tokenizer, stream, stream_key = load_data(args, accelerator, cache_dir)
+    except ValueError as error:  # an empty file, a bad dataset column, ...
+        raise UsageError(str(error)) from error
+    config = build_config(args, tokenizer.vocab_size)  # no rows for the fine-tuning tokens, as in the paper
+    if config.vocab_size < tokenizer.vocab_size:
+        raise UsageError(f"the model has {config.vocab_size} token embeddings, the tokenizer {tokenizer.vocab_size}")
+    block_size = args.block_size or config.max_position_embeddings
+    if block_size > config.max_position_embeddings:
+        raise UsageError(f"--block_size {block_size} exceeds the model's context ({config.max_position_embeddings})")
+    try:
+        train_tokens, validation_tokens = split_stream(stream, block_size, args.validation_split_percentage)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    updates_per_epoch = math.ceil(len(train_tokens) / (global_batch * block_size))
+    total_updates = args.max_steps or max(1, round(args.num_train_epochs * updates_per_epoch))
+    run = {
+        "block_size": block_size,
+        "global_batch_size": global_batch,
+        "seed": args.seed,
+        "tokens": stream_key,
+        "total_updates": total_updates,
+        "warmup_steps": args.warmup_steps,
+        "learning_rate": args.learning_rate,
+    }
+    if checkpoint is not None:
+        check_resumable(checkpoint, config, run)
+    elif args.overwrite_output_dir:
+        for old in checkpoints(args.output_dir, CHECKPOINT_PREFIX):
+            if accelerator.is_main_process:
+                shutil.rmtree(old)
+    accelerator.wait_for_everyone()
+
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    start_trackers(accelerator, args)
+    set_seed(args.seed)  # the same initial weights on every process, and in a resumed run
+    model = build_model(args, config, accelerator.device)
+    logger.info(
+        "GPT-1 of %d layers x %d, %s parameters; %s training and %s validation tokens; %d updates of %d x %d tokens "
+        "(%d per device x %d accumulated x %d processes), %.2f epochs",
+        config.num_hidden_layers, config.hidden_size, f"{model.num_parameters():,}", f"{len(train_tokens):,}",
+        f"{len(validation_tokens):,}", total_updates, global_batch, block_size, args.per_device_train_batch_size,
+        args.gradient_accumulation_steps, accelerator.num_processes, total_updates / updates_per_epoch,
+    )  # fmt: skip
+    optimizer = torch.optim.AdamW(
+        optimizer_groups(model, args.weight_decay), lr=args.learning_rate, betas=(0.9, 0.999), eps=1e-8
+    )
+    # stepped once per update here, not by Accelerate (which steps a prepared scheduler once per process)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, args.warmup_steps, total_updates)
+    accelerator.register_for_checkpointing(scheduler)
+    model, optimizer = accelerator.prepare(model, optimizer)
+
+    history = {"train": [], "eval": []}  # [tokens seen, loss] pairs, for the plot
+    update = 0
+    if checkpoint is not None:
+        accelerator.load_state(str(checkpoint))
+        update = checkpoint_number(checkpoint, CHECKPOINT_PREFIX)
+        history = json.loads((checkpoint / "history.json").read_text())
+        logger.info("Resumed from %s at update %d", checkpoint, update)
+    eval_windows = validation_windows(validation_tokens, block_size, args.max_eval_samples)
+    tokens_per_update = global_batch * block_size
+    peak = peak_flops(args, accelerator.device)
+    model_flops = flops_per_token(config, block_size)
+
+    def checkpoint_files() -> dict:
+        config_json = accelerator.unwrap_model(model).config.to_json_string()
+        return {"config.json": config_json, "run.json": json.dumps(run, indent=2), "history.json": json.dumps(history)}
+
+    progress = tqdm(total=total_updates, initial=update, disable=not accelerator.is_local_main_process)
+    model.train()
+    start, trained_seconds, first_update = time.perf_counter(), 0.0, update
+    while update < total_updates:
+        began = time.perf_counter()
+        starts = window_starts(len(train_tokens), block_size, global_batch, args.seed, update)
+        losses = []
+        for micro in range(args.gradient_accumulation_steps):
+            # micro-batch `micro` of this process: the same windows whatever the split into processes
+            first = (micro * accelerator.num_processes + accelerator.process_index) * args.per_device_train_batch_size
+            batch = read_windows(train_tokens, starts[first : first + args.per_device_train_batch_size], block_size)
+            batch = batch.to(accelerator.device)
+            with accelerator.accumulate(model):
+                loss = model(batch, labels=batch).loss
+                accelerator.backward(loss)
+                if accelerator.sync_gradients:
+                    accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                optimizer.step()
+                optimizer.zero_grad()
+            losses.append(loss.detach().float())
+        scheduler.step()
+        update += 1
+        train_loss = accelerator.reduce(torch.stack(losses).mean(), reduction="mean").item()
+        trained_seconds += time.perf_counter() - began
+        tokens_seen = update * tokens_per_update
+        history["train"].append([tokens_seen, train_loss])
+        speed = (update - first_update) * tokens_per_update / trained_seconds
+        logs = {"train_loss": train_loss, "learning_rate": scheduler.get_last_lr()[0], "tokens_seen": tokens_seen}
+        postfix = {"loss": f"{train_loss:.4f}", "tokens/s": f"{speed:,.0f}"}
+        if peak:
+            postfix["MFU"] = f"{speed * model_flops / peak:.1%}"
+        progress.set_postfix(postfix)
+        progress.update(1)
+        if update % args.eval_steps == 0 or update == total_updates:
+            eval_loss = evaluate(model, eval_windows, args.per_device_eval_batch_size, accelerator)
+            history["eval"].append([tokens_seen, eval_loss])
+            logs.update(eval_loss=eval_loss, eval_perplexity=math.exp(eval_loss))
+            progress.write(f"update {update}: validation loss {eval_loss:.4f}, perplexity {math.exp(eval_loss):.2f}")
+        accelerator.log(logs, step=update)
+        if update % args.checkpointing_steps == 0 or update == total_updates:
+            save_checkpoint(accelerator, args.output_dir / f"{CHECKPOINT_PREFIX}{update}", checkpoint_files())
+    progress.close()
+
+    eval_loss = history["eval"][-1][1]
+    results = {
+        "eval_loss": eval_loss,
+        "eval_perplexity": math.exp(eval_loss),
+        "unigram_perplexity": unigram_perplexity(eval_windows),
+        "eval_tokens": int(eval_windows[:, 1:].size),
+        "train_loss": history["train"][-1][1],
+        "train_steps": update,
+        "tokens_seen": update * tokens_per_update,
+        "train_runtime": round(time.perf_counter() - start, 2),
+        "tokens_per_second": round((update - first_update) * tokens_per_update / max(trained_seconds, 1e-9), 1),
+        "num_parameters": accelerator.unwrap_model(model).num_parameters(),
+        "num_processes": accelerator.num_processes,
+    }
+    if accelerator.is_main_process:
+        plot_losses(history, args.output_dir / "loss.png")
+    save_final(accelerator, model, tokenizer, args.output_dir, results)
+    accelerator.end_training()
+    return results
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    try:
+        results = pretrain(args)
+    except UsageError as error:
+        sys.exit(f"{SCRIPT}: error: {error}")
+    if PartialState().is_main_process:
+        print(json.dumps(results, indent=2))
+        print(
+            f"validation perplexity {results['eval_perplexity']:.1f}; a unigram model of the same tokens "
+            f"{results['unigram_perplexity']:.1f}"
+        )
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""examples/run_pretraining.py end to end on a slice of the real corpus, as users start it.
+
+A tiny GPT-1 (2 layers, 32 wide, 32-token windows) with GPT-1's released vocabulary trains for 12 updates of
+8 windows; runs are fresh processes (one, or two CPU processes through accelerate), and the errors caught before
+training are checked in this process through `run_pretraining.main`.
+"""
+
+import json
+import math
+import signal
+import sys
+from collections import Counter
+
+import matplotlib.image
+import numpy as np
+import pytest
+import torch
+from finetuning_runs import REPO, run_killed_after, run_ok, snapshot, train_losses, weights
+from shared_data import DATA, MERGES, VOCAB, require
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from modeling_gpt1 import GPT1Tokenizer
+
+sys.path.insert(0, str(REPO / "examples"))
+
+import run_pretraining  # noqa: E402
+
+SCRIPT = "run_pretraining.py"
+CORPUS = DATA / "corpus" / "combined_en.txt"
+TINY = "n_layer=2,n_embd=32,n_head=2,n_positions=32"
+NO_DROPOUT = ",embd_pdrop=0.0,attn_pdrop=0.0,resid_pdrop=0.0"
+UPDATES, WINDOWS, BLOCK = 12, 8, 32
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """The first ~300 KB of the real corpus, cut at a paragraph break."""
+    with open(require(CORPUS), encoding="utf-8") as file:
+        text = file.read(300_000)
+    path = tmp_path_factory.mktemp("corpus") / "corpus.txt"
+    path.write_text(text[: text.rindex("\n\n")], encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """One token cache for the module's runs: the corpus is tokenized once."""
+    return tmp_path_factory.mktemp("token-cache")
+
+
+def arguments(corpus, cache, output_dir, *extra, overrides=TINY, accumulation=2, released_vocabulary=True) -> list:
+    """The command line of a tiny run: 8 windows of 32 tokens per update (4 per device x `accumulation`)."""
+    args = [
+        "--output_dir", output_dir, "--cache_dir", cache, "--config_overrides", overrides,
+        "--per_device_train_batch_size", 4, "--learning_rate", 1e-3, "--warmup_steps", 4, "--max_steps", UPDATES,
+        "--eval_steps", 6, "--checkpointing_steps", 4, "--max_eval_samples", 16, "--seed", 0,
+    ]  # fmt: skip
+    if corpus is not None:
+        args += ["--train_files", corpus]
+    if accumulation is not None:
+        args += ["--gradient_accumulation_steps", accumulation]
+    if released_vocabulary:
+        args += ["--tokenizer_name", require(VOCAB).parent]
+    return [*args, *extra]
+
+
+@pytest.fixture(scope="module")
+def finished(corpus, cache, tmp_path_factory):
+    """The output folder of a run to its end (dropout 0.1, the default)."""
+    output_dir = tmp_path_factory.mktemp("finished")
+    run_ok(SCRIPT, arguments(corpus, cache, output_dir))
+    return output_dir
+
+
+def results(output_dir) -> dict:
+    return json.loads((output_dir / "all_results.json").read_text())
+
+
+def held_out_windows(cache, fraction=0.05, count=16) -> np.ndarray:
+    """The validation windows as the issue defines them, rebuilt from the cached stream: the last 5% of the
+    tokens cut into non-overlapping windows, `count` of them evenly spaced."""
+    (stream,) = [np.load(path) for path in cache.glob("tokens-*.npy")]
+    validation = stream[len(stream) - round(len(stream) * fraction) :]
+    windows = validation[: len(validation) // BLOCK * BLOCK].reshape(-1, BLOCK)
+    return windows[np.linspace(0, len(windows) - 1, count).round().astype(int)].astype(np.int64)
+
+
+def test_a_run_reports_and_saves_what_it_should(finished, cache):
+    report = results(finished)
+    assert report["train_steps"] == UPDATES
+    assert report["tokens_seen"] == UPDATES * WINDOWS * BLOCK
+    assert report["eval_perplexity"] == pytest.approx(math.exp(report["eval_loss"]))
+    assert report["tokens_per_second"] > 0 and report["train_runtime"] > 0
+    # the unigram model fitted to the predicted validation tokens, computed here with a Counter
+    windows = held_out_windows(cache)
+    counts = Counter(windows[:, 1:].ravel().tolist())
+    total = sum(counts.values())
+    entropy = -sum(c / total * math.log(c / total) for c in counts.values())
+    assert report["eval_tokens"] == total
+    assert report["unigram_perplexity"] == pytest.approx(math.exp(entropy), rel=1e-9)
+
+    # the saved model, loaded back, gives the reported validation loss on those windows
+    model = AutoModelForCausalLM.from_pretrained(finished).eval()
+    batch = torch.from_numpy(windows)
+    with torch.no_grad():
+        loss = model(batch, labels=batch).loss.item()
+    assert loss == pytest.approx(report["eval_loss"], abs=1e-5)
+    assert model.config.vocab_size == 40478  # no rows for the fine-tuning tokens, as pretraining had
+    tokenizer = AutoTokenizer.from_pretrained(finished)
+    released = GPT1Tokenizer(require(VOCAB), require(MERGES))
+    text = "It was a dark and stormy night; the rain fell in torrents."
+    assert tokenizer(text)["input_ids"] == released(text)["input_ids"]
+
+
+def test_logs_checkpoints_and_plot(finished):
+    losses = train_losses(finished, "train_loss")
+    assert [step for step, _ in losses] == list(range(1, UPDATES + 1))
+    assert [step for step, _ in train_losses(finished, "eval_perplexity")] == [6, 12]
+    # warm-up over 4 updates to the peak, then cosine to 0 (the rate logged is the next update's)
+    rates = dict(train_losses(finished, "learning_rate"))
+    assert rates[1] == pytest.approx(0.25e-3) and rates[4] == pytest.approx(1e-3)
+    assert rates[8] == pytest.approx(0.5e-3) and rates[UPDATES] == pytest.approx(0.0, abs=1e-12)
+    assert sorted(path.name for path in finished.glob("checkpoint-step-*")) == [
+        "checkpoint-step-12",
+        "checkpoint-step-4",
+        "checkpoint-step-8",
+    ]
+    assert not list(finished.glob(".*"))  # no partial folder or file left behind
+    settings = json.loads((finished / "checkpoint-step-8" / "run.json").read_text())
+    assert [settings[key] for key in ("global_batch_size", "block_size", "total_updates")] == [WINDOWS, BLOCK, UPDATES]
+    image = matplotlib.image.imread(finished / "loss.png")
+    assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 300
+    assert image[..., :3].std() > 0.05  # something is drawn on it
+
+
+def test_resume_after_sigkill_ends_with_the_same_weights(finished, corpus, cache, tmp_path):
+    """Killed once its second checkpoint is in place, resumed from the latest: the final weights are
+    bit-for-bit those of the run that was never stopped (dropout on, so the RNG states must come back too)."""
+    args = arguments(corpus, cache, tmp_path)
+    assert run_killed_after(SCRIPT, args, tmp_path / "checkpoint-step-8") == -signal.SIGKILL
+    assert not (tmp_path / "all_results.json").exists()
+    run_ok(SCRIPT, [*args, "--resume_from_checkpoint", "latest"])
+    resumed, uninterrupted = weights(tmp_path / "model.safetensors"), weights(finished / "model.safetensors")
+    assert resumed.keys() == uninterrupted.keys()
+    for name in resumed:
+        assert torch.equal(resumed[name], uninterrupted[name]), name
+    assert dict(train_losses(tmp_path)) == dict(train_losses(finished))
+    assert results(tmp_path)["eval_loss"] == results(finished)["eval_loss"]
+
+
+def test_two_processes_follow_the_one_process_curve(corpus, cache, tmp_path):
+    """The same 8 windows per update as 4 x 2 accumulated on one process and 4 x 1 on each of two processes."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    run_ok(SCRIPT, arguments(corpus, cache, one, overrides=TINY + NO_DROPOUT))
+    run_ok(SCRIPT, arguments(corpus, cache, two, overrides=TINY + NO_DROPOUT, accumulation=1), processes=2)
+    assert results(two)["num_processes"] == 2 and results(two)["tokens_seen"] == UPDATES * WINDOWS * BLOCK
+    curve_one, curve_two = train_losses(one), train_losses(two)
+    assert [step for step, _ in curve_one] == [step for step, _ in curve_two] == list(range(1, UPDATES + 1))
+    assert max(abs(a - b) for (_, a), (_, b) in zip(curve_one, curve_two, strict=True)) < 1e-5
+    assert results(two)["eval_loss"] == pytest.approx(results(one)["eval_loss"], abs=1e-5)
+
+
+def test_new_vocabulary_learned_on_the_corpus(corpus, tmp_path):
+    output_dir = tmp_path / "out"
+    args = arguments(corpus, tmp_path / "cache", output_dir, "--new_vocab_merges", 300, "--max_steps", 2,
+                     released_vocabulary=False)  # fmt: skip
+    run_ok(SCRIPT, args)
+    tokenizer = AutoTokenizer.from_pretrained(output_dir)
+    model = AutoModelForCausalLM.from_pretrained(output_dir)
+    assert isinstance(tokenizer, GPT1Tokenizer) and len(tokenizer.merges) == 300
+    assert model.config.vocab_size == tokenizer.vocab_size < 1000
+    ids = tokenizer("The people of the town were waiting for the news.", add_special_tokens=False)["input_ids"]
+    assert 0 not in ids and max(ids) < tokenizer.vocab_size  # every word is known, no <unk>
+
+
+def test_dataset_from_a_local_folder(corpus, tmp_path):
+    """`--dataset_name` reads what `datasets.load_dataset` reads: here a local folder of JSON lines."""
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    paragraphs = [p for p in corpus.read_text().split("\n\n") if p.strip()]
+    (folder / "train.jsonl").write_text("".join(json.dumps({"body": p}) + "\n" for p in paragraphs))
+    extra = ["--max_steps", 2, "--dataset_name", folder, "--text_column", "body"]
+    run_ok(SCRIPT, arguments(None, tmp_path / "cache", tmp_path / "out", *extra))
+    assert results(tmp_path / "out")["tokens_seen"] == 2 * WINDOWS * BLOCK
+
+
+def test_undecodable_bytes_are_replaced_and_counted(corpus, tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"caf\xe9 and \xff\xfe more\n\n" + corpus.read_bytes())
+    args = arguments(path, tmp_path / "cache", tmp_path / "out", "--max_steps", 1)
+    log = run_ok(SCRIPT, args)
+    # \xe9 before a space, \xff and \xfe: three bytes that start no UTF-8 character
+    assert f"{path}: 3 undecodable byte sequence(s) replaced with U+FFFD" in log
+
+
+def main_error(argv, capsys) -> str:
+    """The one-line error of a run that stops before training, in this process."""
+    with pytest.raises(SystemExit) as stopped:
+        run_pretraining.main([str(arg) for arg in argv])
+    message = stopped.value.code if isinstance(stopped.value.code, str) else capsys.readouterr().err
+    return message.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "no such file"),
+        ("", "the file is empty"),
+        ("\n \n", "the file is empty"),
+        ("Too short.", "shorter than"),
+    ],
+)
+def test_bad_corpus_is_a_clear_error(content, expected, cache, tmp_path, capsys):
+    path = tmp_path / "corpus.txt"
+    if content is not None:
+        path.write_text(content)
+    output_dir = tmp_path / "out"
+    error = main_error(arguments(path, cache, output_dir), capsys)
+    assert error.startswith("run_pretraining.py: error: ") and expected in error
+    assert not output_dir.exists()
+
+
+def test_an_output_folder_holding_another_run_is_refused(finished, corpus, cache, capsys):
+    before = snapshot(finished)
+    error = main_error(arguments(corpus, cache, finished), capsys)
+    assert "holds another run" in error and "--resume_from_checkpoint latest" in error
+    assert snapshot(finished) == before
+
+
+def test_a_checkpoint_of_another_config_is_refused(finished, corpus, cache, capsys):
+    before = snapshot(finished)
+    args = arguments(
+        corpus, cache, finished, "--resume_from_checkpoint", "latest", overrides=TINY.replace("32,", "64,")
+    )
+    error = main_error(args, capsys)
+    differences = "hidden_size 32 there, 64 here, intermediate_size 128 there, 256 here"
+    assert f"checkpoint-step-12 was made with another model config ({differences})" in error
+    error = main_error(
+        [*arguments(corpus, cache, finished, "--resume_from_checkpoint", "latest"), "--seed", 1], capsys
+    )
+    assert "was made by a run with other settings (seed 0 there, 1 here)" in error
+    assert snapshot(finished) == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--config_name", "gpt5"], "neither a preset (gpt1, gpt1-mini) nor a config file"),
+        (["--config_overrides", "n_layers=2"], "key n_layers isn't in the original config dict"),
+        (
+            ["--config_overrides", "n_layer=2,n_embd=30,n_head=4"],
+            "num_attention_heads (4) must be positive and divide",
+        ),
+        (["--resume_from_checkpoint", "latest"], "no checkpoint-step-N folder"),
+        (["--block_size", "64"], "exceeds the model's context (32)"),
+        (["--per_device_train_batch_size", "0"], "--per_device_train_batch_size must be at least 1"),
+    ],
+)
+def test_bad_settings_are_clear_errors(extra, expected, corpus, cache, tmp_path, capsys):
+    output_dir = tmp_path / "out"
+    error = main_error([*arguments(corpus, cache, output_dir), *extra], capsys)
+    assert expected in error
+    assert not output_dir.exists()
+
+
+def test_the_default_batch_is_the_papers(corpus, cache, tmp_path, capsys):
+    """Without --gradient_accumulation_steps the updates are of 64 windows; a batch that cannot make them is named."""
+    args = arguments(corpus, cache, tmp_path / "out", "--per_device_train_batch_size", 24, accumulation=None)
+    assert "do not divide the paper's 64 windows per update" in main_error(args, capsys)
+
+
+def test_unigram_perplexity_of_a_uniform_stream_is_its_vocabulary_size():
+    windows = np.tile(np.arange(9), (10, 1))  # each window predicts tokens 1..8 once
+    assert run_pretraining.unigram_perplexity(windows) == pytest.approx(8)
+
+
+def test_validation_windows_are_contiguous_and_evenly_spaced():
+    validation = np.arange(1000)
+    windows = run_pretraining.validation_windows(validation, 10, cap=None)
+    assert windows.shape == (100, 10) and np.array_equal(windows.ravel(), validation)
+    capped = run_pretraining.validation_windows(validation, 10, cap=3)
+    assert capped[:, 0].tolist() == [0, 500, 990]
