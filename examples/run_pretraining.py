@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import shutil
 import sys
 import tempfile
@@ -35,7 +36,7 @@ from accelerate.utils import set_seed
 from finetuning import (
     checkpoint_number,
     checkpoints,
-        optimizer_groups,
+    optimizer_groups,
     save_checkpoint,
     start_trackers,
     write_atomically,
@@ -281,6 +282,30 @@ def build_model(args, config: GPT1Config, device: torch.device):
     return model
 
 
+def process_batches(accelerator, tokens: np.ndarray, starts: np.ndarray, batch_size: int, block_size: int):
+    """This process's micro-batches of an update's windows (`starts`): micro-batch m of process p holds windows
+    (m x processes + p) x batch_size onwards, so the update's windows are the same however they are split."""
+    for micro in range(len(starts) // (batch_size * accelerator.num_processes)):
+        first = (micro * accelerator.num_processes + accelerator.process_index) * batch_size
+        yield read_windows(tokens, starts[first : first + batch_size], block_size).to(accelerator.device)
+
+
+def train_update(accelerator, model, optimizer, batches, max_grad_norm: float) -> float:
+    """One update over `batches` (accumulated): forward and backward on each, clip, step. The mean loss of the
+    update's batches over all processes."""
+    losses = []
+    for batch in batches:
+        with accelerator.accumulate(model):
+            loss = model(batch, labels=batch).loss
+            accelerator.backward(loss)
+            if accelerator.sync_gradients:
+                accelerator.clip_grad_norm_(model.parameters(), max_grad_norm)
+            optimizer.step()
+            optimizer.zero_grad()
+        losses.append(loss.detach().float())
+    return accelerator.reduce(torch.stack(losses).mean(), reduction="mean").item()
+
+
 def validation_windows(validation: np.ndarray, block_size: int, cap: int | None) -> np.ndarray:
     """The held-out stretch as non-overlapping windows `[n, block_size]`, at most `cap` of them, evenly spaced."""
     count = len(validation) // block_size
@@ -313,11 +338,10 @@ def evaluate(model, windows: np.ndarray, batch_size: int, accelerator) -> float:
     return (totals[0] / totals[1]).item()
 
 
-def flops_per_token(config: GPT1Config, block_size: int) -> float:
-    """Training FLOPs per token: 6 per weight (forward and backward) plus attention's 12 x layers x T x width."""
-    d, layers = config.hidden_size, config.num_hidden_layers
-    weights = layers * (4 * d * d + 2 * d * config.intermediate_size) + config.vocab_size * d
-    return 6 * weights + 12 * layers * block_size * d
+def flops_per_token(config: GPT1Config, num_parameters: int, block_size: int) -> float:
+    """Training FLOPs per token by PaLM's formula (appendix B): 6 per parameter, plus 12 x layers x width x T for
+    attention (the formula of benchmarks/compare_port.py)."""
+    return 6 * num_parameters + 12 * config.num_hidden_layers * config.hidden_size * block_size
 
 
 def peak_flops(args, device: torch.device) -> float | None:
@@ -369,13 +393,32 @@ def save_final(accelerator, model, tokenizer, output_dir: Path, results: dict):
 
 
 def pretrain(args):
-    # nothing is written before the checks below; the trackers start after them
+    # the process count the launcher set (torchrun, accelerate, deepspeed), needed before the Accelerator for the
+    # default accumulation; nothing is written before the checks below, and the trackers start after them
+    processes = int(os.environ.get("WORLD_SIZE", "1"))
+    per_update = args.per_device_train_batch_size * processes
+    if args.gradient_accumulation_steps is None:
+        if PAPER_BATCH % per_update:
+            raise UsageError(
+                f"{args.per_device_train_batch_size} windows x {processes} processes do not divide the paper's "
+                f"{PAPER_BATCH} windows per update; give --gradient_accumulation_steps"
+            )
+        args.gradient_accumulation_steps = PAPER_BATCH // per_update
+    global_batch = per_update * args.gradient_accumulation_steps
     accelerator = Accelerator(
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
         log_with=None if args.report_to == "none" else args.report_to,
         project_dir=args.output_dir,
         mixed_precision=args.mixed_precision,
         dynamo_backend="inductor" if args.torch_compile else None,
     )
+    if accelerator.num_processes != processes:
+        raise UsageError(f"WORLD_SIZE is {processes} but Accelerate runs {accelerator.num_processes} processes")
+    if accelerator.state.deepspeed_plugin is not None:
+        # DeepSpeed takes its micro-batch from a prepared DataLoader, and this script has none
+        accelerator.state.deepspeed_plugin.deepspeed_config["train_micro_batch_size_per_gpu"] = (
+            args.per_device_train_batch_size
+        )
     checkpoint = resume_checkpoint(args)
     if checkpoint is None and holds_run(args.output_dir) and not args.overwrite_output_dir:
         raise UsageError(
@@ -386,16 +429,6 @@ def pretrain(args):
         for path in args.train_files:
             if not path.is_file():
                 raise UsageError(f"{path}: no such file")
-    per_update = args.per_device_train_batch_size * accelerator.num_processes
-    if args.gradient_accumulation_steps is None:
-        if PAPER_BATCH % per_update:
-            raise UsageError(
-                f"{args.per_device_train_batch_size} windows x {accelerator.num_processes} processes do not divide "
-                f"the paper's {PAPER_BATCH} windows per update; give --gradient_accumulation_steps"
-            )
-        args.gradient_accumulation_steps = PAPER_BATCH // per_update
-    accelerator.gradient_accumulation_steps = args.gradient_accumulation_steps
-    global_batch = per_update * args.gradient_accumulation_steps
 
     cache_dir = args.cache_dir or Path(datasets.config.HF_DATASETS_CACHE) / "gpt1_pretraining"
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -426,10 +459,10 @@ def pretrain(args):
     }
     if checkpoint is not None:
         check_resumable(checkpoint, config, run)
-    elif args.overwrite_output_dir:
-        for old in checkpoints(args.output_dir, CHECKPOINT_PREFIX):
-            if accelerator.is_main_process:
-                shutil.rmtree(old)
+    elif args.overwrite_output_dir and accelerator.is_main_process:
+        # the earlier run's checkpoints and logs would be taken for this run's
+        for old in [*checkpoints(args.output_dir, CHECKPOINT_PREFIX), args.output_dir / "runs"]:
+            shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
@@ -461,7 +494,7 @@ def pretrain(args):
     eval_windows = validation_windows(validation_tokens, block_size, args.max_eval_samples)
     tokens_per_update = global_batch * block_size
     peak = peak_flops(args, accelerator.device)
-    model_flops = flops_per_token(config, block_size)
+    model_flops = flops_per_token(config, accelerator.unwrap_model(model).num_parameters(), block_size)
 
     def checkpoint_files() -> dict:
         config_json = accelerator.unwrap_model(model).config.to_json_string()
@@ -473,23 +506,10 @@ def pretrain(args):
     while update < total_updates:
         began = time.perf_counter()
         starts = window_starts(len(train_tokens), block_size, global_batch, args.seed, update)
-        losses = []
-        for micro in range(args.gradient_accumulation_steps):
-            # micro-batch `micro` of this process: the same windows whatever the split into processes
-            first = (micro * accelerator.num_processes + accelerator.process_index) * args.per_device_train_batch_size
-            batch = read_windows(train_tokens, starts[first : first + args.per_device_train_batch_size], block_size)
-            batch = batch.to(accelerator.device)
-            with accelerator.accumulate(model):
-                loss = model(batch, labels=batch).loss
-                accelerator.backward(loss)
-                if accelerator.sync_gradients:
-                    accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-                optimizer.step()
-                optimizer.zero_grad()
-            losses.append(loss.detach().float())
+        batches = process_batches(accelerator, train_tokens, starts, args.per_device_train_batch_size, block_size)
+        train_loss = train_update(accelerator, model, optimizer, batches, args.max_grad_norm)
         scheduler.step()
         update += 1
-        train_loss = accelerator.reduce(torch.stack(losses).mean(), reduction="mean").item()
         trained_seconds += time.perf_counter() - began
         tokens_seen = update * tokens_per_update
         history["train"].append([tokens_seen, train_loss])

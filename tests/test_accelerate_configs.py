@@ -23,6 +23,8 @@ EXPECTED = {
     "fsdp.yaml": (DistributedType.FSDP, 8, "bf16", False),
     # the MULTI_GPU launcher starts the processes; ACCELERATE_USE_CPU=true makes them CPU + gloo (see the file)
     "cpu_2proc.yaml": (DistributedType.MULTI_GPU, 2, "no", True),
+    # mixed precision is set in its DeepSpeed file
+    "deepspeed.yaml": (DistributedType.DEEPSPEED, 8, None, False),
 }
 
 
@@ -92,3 +94,14 @@ def test_cpu_config_launches_two_gloo_processes(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == ["DistributedType.MULTI_CPU", "gloo", "cpu", [0, 1]]
+
+
+def test_deepspeed_file_leaves_the_batch_to_the_scripts():
+    """ZeRO-2 in bf16; the batch sizes and accumulation are "auto", filled by Accelerate from the script."""
+    config = load_config_from_file(str(CONFIGS / "deepspeed.yaml")).deepspeed_config
+    path = CONFIGS.parent.parent / config["deepspeed_config_file"]  # relative to the repository root
+    settings = json.loads(path.read_text())
+    assert settings["zero_optimization"]["stage"] == 2 and settings["bf16"] == {"enabled": True}
+    for name in ("gradient_accumulation_steps", "train_batch_size", "train_micro_batch_size_per_gpu"):
+        assert settings[name] == "auto", name
+    assert settings["gradient_clipping"] == 1.0

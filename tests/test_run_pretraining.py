@@ -7,6 +7,7 @@ training are checked in this process through `run_pretraining.main`.
 
 import json
 import math
+import shutil
 import signal
 import sys
 from collections import Counter
@@ -225,6 +226,30 @@ def test_an_output_folder_holding_another_run_is_refused(finished, corpus, cache
     error = main_error(arguments(corpus, cache, finished), capsys)
     assert "holds another run" in error and "--resume_from_checkpoint latest" in error
     assert snapshot(finished) == before
+
+
+def test_overwrite_output_dir_starts_afresh(finished, corpus, cache, tmp_path):
+    """--overwrite_output_dir in a folder with a run: the earlier checkpoints and logs go, the new run's stay."""
+    output_dir = tmp_path / "out"
+    shutil.copytree(finished, output_dir)
+    run_ok(SCRIPT, arguments(corpus, cache, output_dir, "--max_steps", 3, "--overwrite_output_dir"))
+    assert sorted(path.name for path in output_dir.glob("checkpoint-step-*")) == ["checkpoint-step-3"]
+    assert [step for step, _ in train_losses(output_dir)] == [1, 2, 3]
+    assert results(output_dir)["train_steps"] == 3
+
+
+def test_train_tiny_is_run_pretraining_with_small_defaults(corpus, tmp_path):
+    """The quick start's main job: given arguments replace the defaults, and it samples from the saved model."""
+    import train_tiny
+
+    line = train_tiny.command_line(["--max_steps", "7", "--output_dir=elsewhere"])
+    assert line[line.index("--max_steps") :][:2] == ["--max_steps", "7"] and line.count("--max_steps") == 1
+    assert "--output_dir" not in line and "--overwrite_output_dir" in line
+    assert "--overwrite_output_dir" not in train_tiny.command_line(["--resume_from_checkpoint", "latest"])
+    extra = ["--max_steps", 3, "--new_vocab_merges", 100, "--cache_dir", tmp_path / "cache"]
+    log = run_ok("train_tiny.py", ["--train_files", corpus, "--output_dir", tmp_path / "out", *extra])
+    assert "'It was a dark and stormy night, and' ->" in log
+    assert results(tmp_path / "out")["train_steps"] == 3
 
 
 def test_a_checkpoint_of_another_config_is_refused(finished, corpus, cache, capsys):

@@ -1,0 +1,180 @@
+"""python examples/ablation.py --output_dir out/ablation
+
+The paper's ablation (section 5, table 5) in miniature: does pretraining help every task, and what does the
+auxiliary LM objective add? One small GPT-1 is pretrained on the corpus with `run_pretraining.py`, then each task
+is fine-tuned with `run_glue.py` / `run_multiple_choice.py` and the paper's recipe in three ways:
+
+- `pretrained + aux LM`: from the pretrained weights, L3 = L2 + 0.5 L1 (the paper's full method);
+- `pretrained, no aux LM`: from the pretrained weights, `--lm_coef 0`;
+- `no pretraining`: from weights initialised as the pretrained model's were (same config, tokenizer and seed), aux LM
+  on, as the paper's "Transformer w/o pre-training".
+
+Every step is a command line the user can run alone; the script prints them, skips steps whose results are already
+in `--output_dir` (so an interrupted ablation continues), and writes `ablation.md` there: the table of the tasks'
+development-set scores, with the model size, the pretraining tokens and the time of each step.
+"""
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from modeling_gpt1 import GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
+
+EXAMPLES = Path(__file__).resolve().parent
+SHARED_DATA = EXAMPLES.parent.parent / "shared" / "data"
+# task -> (script, its task arguments, the metric reported, as in the paper's table)
+TASKS = {
+    "cola": (
+        "run_glue.py",
+        ["--task_name", "cola", "--data_dir", SHARED_DATA / "glue" / "CoLA"],
+        "matthews_correlation",
+    ),
+    "stsb": ("run_glue.py", ["--task_name", "stsb", "--data_dir", SHARED_DATA / "glue" / "STS-B"], "pearson"),
+    "mrpc": ("run_glue.py", ["--task_name", "mrpc", "--data_dir", SHARED_DATA / "glue" / "MRPC"], "f1"),
+    "rte": ("run_glue.py", ["--task_name", "rte", "--data_dir", SHARED_DATA / "glue" / "RTE"], "accuracy"),
+    "story_cloze": (
+        "run_multiple_choice.py",
+        ["--dataset", "story_cloze", "--data_dir", SHARED_DATA / "story_cloze"],
+        "accuracy",
+    ),
+}
+VARIANTS = {  # name -> (starting model, --lm_coef)
+    "pretrained + aux LM": ("pretrained", 0.5),
+    "pretrained, no aux LM": ("pretrained", 0.0),
+    "no pretraining": ("untrained", 0.5),
+}
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[1], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--output_dir", type=Path, default=Path("out/ablation"))
+    parser.add_argument("--train_files", nargs="+", type=Path, default=[SHARED_DATA / "corpus" / "combined_en.txt"])
+    parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
+    parser.add_argument("--config_name", default="gpt1-mini", help="run_pretraining.py's --config_name")
+    parser.add_argument("--new_vocab_merges", type=int, default=2000, help="a vocabulary learned on the corpus")
+    parser.add_argument("--pretraining_steps", type=int, default=2000)
+    parser.add_argument("--pretraining_batch_size", type=int, default=16, help="windows per update")
+    parser.add_argument("--pretraining_learning_rate", type=float, default=2e-3, help="a small model's peak")
+    parser.add_argument("--pretraining_warmup_steps", type=int, default=100)
+    parser.add_argument("--max_train_samples", type=int, default=None, help="a cap for each task's training set")
+    parser.add_argument("--seed", type=int, default=42)
+    return parser.parse_args()
+
+
+def run(command: list, log: Path) -> float:
+    """Run a step (its output to `log`), stopping the ablation if it fails; the seconds it took."""
+    command = [str(part) for part in command]
+    print(f"$ {shlex.join(command)}", flush=True)
+    start = time.perf_counter()
+    with open(log, "w") as output:
+        done = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT)
+    if done.returncode:
+        sys.exit(f"ablation.py: error: the step failed (exit {done.returncode}); its output is in {log}")
+    return time.perf_counter() - start
+
+
+def pretrain(args) -> Path:
+    """The pretrained model's folder, pretrained now unless an earlier run left it complete."""
+    folder = args.output_dir / "pretrained"
+    if not (folder / "all_results.json").exists():
+        command = [
+            sys.executable, EXAMPLES / "run_pretraining.py", "--train_files", *args.train_files,
+            "--output_dir", folder, "--config_name", args.config_name, "--new_vocab_merges", args.new_vocab_merges,
+            "--per_device_train_batch_size", args.pretraining_batch_size, "--gradient_accumulation_steps", 1,
+            "--learning_rate", args.pretraining_learning_rate, "--warmup_steps", args.pretraining_warmup_steps,
+            "--max_steps", args.pretraining_steps, "--eval_steps", 500, "--checkpointing_steps", 500,
+            "--seed", args.seed,
+        ]  # fmt: skip
+        if any(folder.glob("checkpoint-step-*")):  # an interrupted pretraining run continues from its checkpoint
+            command += ["--resume_from_checkpoint", "latest"]
+        elif folder.exists():
+            command += ["--overwrite_output_dir"]
+        folder.mkdir(parents=True, exist_ok=True)
+        run(command, args.output_dir / "pretraining.log")
+    return folder
+
+
+def untrained_copy(pretrained: Path, folder: Path, seed: int) -> Path:
+    """A model of the pretrained one's config and tokenizer, initialised from `seed` as pretraining started."""
+    if not (folder / "config.json").exists():
+        torch.manual_seed(seed)
+        GPT1LMHeadModel(GPT1Config.from_pretrained(pretrained)).save_pretrained(folder)
+        GPT1Tokenizer.from_pretrained(pretrained).save_pretrained(folder)
+    return folder
+
+
+def fine_tune(args, task: str, model: Path, lm_coef: float, output_dir: Path) -> tuple[dict, float | None]:
+    """The task's results from `model` with the paper's recipe, and the seconds it took (None when found done)."""
+    if (output_dir / "all_results.json").exists():
+        return json.loads((output_dir / "all_results.json").read_text()), None
+    script, task_args, _ = TASKS[task]
+    command = [
+        sys.executable, EXAMPLES / script, *task_args, "--model_name_or_path", model, "--output_dir", output_dir,
+        "--lm_coef", lm_coef, "--seed", args.seed, "--report_to", "none",
+    ]  # fmt: skip
+    if args.max_train_samples:
+        command += ["--max_train_samples", args.max_train_samples]
+    output_dir.mkdir(parents=True, exist_ok=True)
+    seconds = run(command, output_dir / "log.txt")
+    return json.loads((output_dir / "all_results.json").read_text()), seconds
+
+
+def table(args, pretraining: dict, scores: dict, seconds: dict) -> str:
+    """The ablation's report in Markdown."""
+    lines = [
+        "| variant | " + " | ".join(f"{task} ({TASKS[task][2]})" for task in args.tasks) + " | mean |",
+        "|---|" + "---:|" * (len(args.tasks) + 1),
+    ]
+    for variant in VARIANTS:
+        values = [100 * scores[variant][task] for task in args.tasks]
+        cells = " | ".join(f"{value:.1f}" for value in values)
+        lines.append(f"| {variant} | {cells} | {sum(values) / len(values):.1f} |")
+    minutes = {variant: sum(seconds[variant].values()) / 60 for variant in VARIANTS}
+    return "\n".join(
+        [
+            "# The paper's ablation in miniature",
+            "",
+            f"Pretrained: `{args.config_name}` ({pretraining['num_parameters']:,} parameters), a "
+            f"{args.new_vocab_merges}-merge vocabulary learned on the corpus, {pretraining['train_steps']:,} updates, "
+            f"{pretraining['tokens_seen']:,} tokens, {pretraining['train_runtime'] / 60:.1f} min; validation "
+            f"perplexity {pretraining['eval_perplexity']:.1f} (a unigram model of the same tokens: "
+            f"{pretraining['unigram_perplexity']:.1f}).",
+            "Fine-tuning: the paper's recipe, development sets, scores x 100; minutes per variant: "
+            + ", ".join(f"{variant} {minutes[variant]:.1f}" for variant in VARIANTS)
+            + " (steps found done count 0).",
+            "",
+            *lines,
+            "",
+        ]
+    )
+
+
+def main():
+    args = parse_args()
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    models = {"pretrained": pretrain(args)}
+    models["untrained"] = untrained_copy(models["pretrained"], args.output_dir / "untrained", args.seed)
+    pretraining = json.loads((models["pretrained"] / "all_results.json").read_text())
+    scores = {variant: {} for variant in VARIANTS}
+    seconds = {variant: {} for variant in VARIANTS}
+    for task in args.tasks:
+        for variant, (start, lm_coef) in VARIANTS.items():
+            folder = args.output_dir / variant.replace(" ", "_").replace(",", "").replace("+", "with") / task
+            results, took = fine_tune(args, task, models[start], lm_coef, folder)
+            scores[variant][task] = results[f"eval_{TASKS[task][2]}"]
+            seconds[variant][task] = took or 0.0
+    report = table(args, pretraining, scores, seconds)
+    (args.output_dir / "ablation.md").write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
