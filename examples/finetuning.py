@@ -174,6 +174,7 @@ def save_checkpoint(accelerator: Accelerator, final: Path, files: dict[str, str]
             (partial / name).write_text(text, encoding="utf-8")
         # an earlier run's checkpoint of that name is set aside first: a folder cannot replace a full one
         old = final.with_name(f".{final.name}.old")
+        shutil.rmtree(old, ignore_errors=True)  # left by a run stopped in between
         if final.exists():
             final.replace(old)
         partial.replace(final)

@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import math
-import os
+import re
 import shutil
 import sys
 import tempfile
@@ -31,8 +31,9 @@ import datasets
 import matplotlib
 import numpy as np
 import torch
+import torch.nn.functional as F
 from accelerate import Accelerator, PartialState
-from accelerate.utils import set_seed
+from accelerate.utils import broadcast_object_list, set_seed
 from finetuning import (
     checkpoint_number,
     checkpoints,
@@ -42,6 +43,7 @@ from finetuning import (
     write_atomically,
 )
 from pretraining_data import (
+    cache_key,
     read_paragraphs,
     read_windows,
     split_stream,
@@ -63,10 +65,17 @@ CHECKPOINT_PREFIX = "checkpoint-step-"
 # `shared/` lies beside the repository: GPT-1's released vocabulary is the default tokenizer
 RELEASED_VOCABULARY = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gpt1"
 PAPER_BATCH = 64  # windows per update
-# dense bf16 tensor-core peaks (FLOP/s), for the MFU shown on GPUs; `--peak_tflops` gives another
-PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "GH200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
-# what must agree between a checkpoint and the run resuming from it, beside the model config
-RUN_KEYS = ("block_size", "global_batch_size", "seed", "tokens", "total_updates", "warmup_steps", "learning_rate")
+# dense bf16 tensor-core peaks (FLOP/s) by words of the device name, first match, for the MFU shown on GPUs;
+# `--peak_tflops` gives another
+PEAK_FLOPS = [
+    ({"H100", "PCIe"}, 756e12),
+    ({"H100"}, 989e12),
+    ({"H200"}, 989e12),
+    ({"GH200"}, 989e12),
+    ({"A100"}, 312e12),
+    ({"A10"}, 125e12),
+    ({"L4"}, 121e12),
+]
 
 
 class UsageError(Exception):
@@ -84,7 +93,7 @@ def parse_args(argv=None):
     data.add_argument("--text_column", default="text", help="the dataset's column of texts")
     data.add_argument("--validation_split_percentage", type=float, default=5, help="the stream's end, held out")
     data.add_argument("--block_size", type=int, default=None, help="window length; default: the model's context")
-    data.add_argument("--max_eval_samples", type=int, default=None, help="cap on held-out windows, evenly spaced")
+    data.add_argument("--max_eval_samples", type=int, default=1000, help="held-out windows used, evenly spaced")
     data.add_argument("--preprocessing_num_workers", type=int, default=None, help="processes that tokenize")
     data.add_argument(
         "--cache_dir", type=Path, default=None, help="token streams and vocabularies; default: datasets'"
@@ -124,6 +133,7 @@ def parse_args(argv=None):
     train.add_argument("--max_steps", type=int, default=None, help="updates; overrides --num_train_epochs")
     train.add_argument("--checkpointing_steps", type=int, default=1000, help="updates between checkpoints")
     train.add_argument("--eval_steps", type=int, default=1000, help="updates between validation passes")
+    train.add_argument("--logging_steps", type=int, default=10, help="updates per logged (mean) training loss")
     train.add_argument("--resume_from_checkpoint", default=None, help="a checkpoint-step-N folder, or 'latest'")
     train.add_argument("--mixed_precision", choices=("no", "fp16", "bf16"), default=None, help="default: accelerate's")
     train.add_argument("--peak_tflops", type=float, default=None, help="the GPU's peak, for MFU; default: known GPUs")
@@ -134,6 +144,7 @@ def parse_args(argv=None):
     if (args.train_files is None) == (args.dataset_name is None):
         parser.error("give either --train_files or --dataset_name")
     positive = ["per_device_train_batch_size", "per_device_eval_batch_size", "checkpointing_steps", "eval_steps"]
+    positive += ["logging_steps"]
     positive += ["gradient_accumulation_steps", "max_steps", "max_eval_samples", "new_vocab_merges", "block_size"]
     for name in positive:
         if getattr(args, name) is not None and getattr(args, name) < 1:
@@ -170,10 +181,10 @@ def parse_overrides(text: str) -> dict:
 
 def build_config(args, vocab_size: int) -> GPT1Config:
     """The config of the model to pretrain: a preset or a config file, the overrides on top, the vocabulary's size."""
-    if args.model_name_or_path:
-        return GPT1Config.from_pretrained(args.model_name_or_path)
     overrides = parse_overrides(args.config_overrides) if args.config_overrides else {}
     try:
+        if args.model_name_or_path:
+            return GPT1Config.from_pretrained(args.model_name_or_path)
         if args.config_name in CONFIG_PRESETS:
             return GPT1Config.from_preset(args.config_name, vocab_size=vocab_size, **overrides)
         if not Path(args.config_name).exists():
@@ -181,26 +192,16 @@ def build_config(args, vocab_size: int) -> GPT1Config:
                 f"--config_name {args.config_name}: neither a preset ({', '.join(CONFIG_PRESETS)}) nor a config file"
             )
         return GPT1Config.from_pretrained(args.config_name, vocab_size=vocab_size, **overrides)
-    except ValueError as error:
+    except (OSError, ValueError) as error:
         raise UsageError(f"bad model config: {error}") from error
 
 
-def training_texts_key(args) -> str:
-    """What names the training data in the caches: the files (path, size, mtime) or the dataset."""
-    if args.train_files:
-        stats = [(str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in args.train_files]
-        return json.dumps(stats)
-    return json.dumps([args.dataset_name, args.dataset_config_name, args.text_column])
-
-
-def learn_vocabulary(args, texts, tokenizer, cache_dir: Path) -> GPT1Tokenizer:
-    """A new GPT-1-style vocabulary of `--new_vocab_merges` merges learned on the training texts, cached."""
-    key = hashlib.sha256(f"{training_texts_key(args)} {args.new_vocab_merges}".encode()).hexdigest()[:20]
-    folder = cache_dir / f"vocab-{key}"
+def learn_vocabulary(texts, tokenizer, num_merges: int, folder: Path) -> GPT1Tokenizer:
+    """A new GPT-1-style vocabulary of `num_merges` merges learned on `texts`, saved as `folder` (or found there)."""
     if not folder.is_dir():
-        logger.info("Learning a vocabulary of %d merges on the training data", args.new_vocab_merges)
-        learned = tokenizer.train_new_from_iterator(texts(), num_merges=args.new_vocab_merges)
-        work = Path(tempfile.mkdtemp(dir=cache_dir, prefix="tmp-vocab-"))
+        logger.info("Learning a vocabulary of %d merges on the training data", num_merges)
+        learned = tokenizer.train_new_from_iterator(texts, num_merges=num_merges)
+        work = Path(tempfile.mkdtemp(dir=folder.parent, prefix="tmp-vocab-"))
         try:
             learned.save_pretrained(work)
             work.replace(folder)  # the folder is complete or absent
@@ -209,26 +210,45 @@ def learn_vocabulary(args, texts, tokenizer, cache_dir: Path) -> GPT1Tokenizer:
     return GPT1Tokenizer.from_pretrained(folder)
 
 
-def load_data(args, accelerator, cache_dir: Path):
-    """The tokenizer and the token stream (memory-mapped), tokenized by the main process first."""
+def token_stream(args, cache_dir: Path) -> tuple[GPT1Tokenizer, Path]:
+    """The tokenizer (learned first with `--new_vocab_merges`) and the path of the corpus's token stream, made now or
+    found in `cache_dir`."""
     tokenizer = build_tokenizer(args)
     num_proc = args.preprocessing_num_workers or 1
-    with accelerator.main_process_first():
-        if args.train_files:
-            texts = lambda: (p for f in args.train_files for p in read_paragraphs(f))  # noqa: E731
-            source = None
-        else:
-            try:
-                source = datasets.load_dataset(args.dataset_name, args.dataset_config_name, split="train")
-            except (OSError, ValueError) as error:
-                raise UsageError(f"cannot load the dataset {args.dataset_name}: {error}") from error
-            texts = lambda: (t or "" for t in source[args.text_column])  # noqa: E731
-        if args.new_vocab_merges:
-            tokenizer = learn_vocabulary(args, texts, tokenizer, cache_dir)
-        if args.train_files:
-            path = tokenize_files(args.train_files, tokenizer, cache_dir, num_proc)
-        else:
-            path = tokenize_dataset(source, args.text_column, tokenizer, cache_dir, num_proc)
+    if args.train_files:
+        texts = (paragraph for file in args.train_files for paragraph in read_paragraphs(file))
+        texts_key = cache_key(args.train_files, tokenizer)
+    else:
+        try:
+            dataset = datasets.load_dataset(args.dataset_name, args.dataset_config_name, split="train")
+        except (OSError, ValueError) as error:
+            raise UsageError(f"cannot load the dataset {args.dataset_name}: {error}") from error
+        if args.text_column not in dataset.column_names:
+            raise UsageError(f"the dataset has no column {args.text_column!r}; its columns: {dataset.column_names}")
+        texts = (text or "" for text in dataset[args.text_column])
+        texts_key = dataset._fingerprint
+    if args.new_vocab_merges:
+        key = hashlib.sha256(f"{texts_key} {args.new_vocab_merges}".encode()).hexdigest()[:20]
+        tokenizer = learn_vocabulary(texts, tokenizer, args.new_vocab_merges, cache_dir / f"vocab-{key}")
+    if args.train_files:
+        return tokenizer, tokenize_files(args.train_files, tokenizer, cache_dir, num_proc)
+    return tokenizer, tokenize_dataset(dataset, args.text_column, tokenizer, cache_dir, num_proc)
+
+
+def load_data(args, accelerator, cache_dir: Path) -> tuple[GPT1Tokenizer, np.ndarray, str]:
+    """The tokenizer, the token stream (memory-mapped) and its name. The main process tokenizes first, the others
+    then find its cache; an error of the main process is raised on every process."""
+    error = None
+    if accelerator.is_main_process:
+        try:
+            tokenizer, path = token_stream(args, cache_dir)
+        except (UsageError, ValueError) as raised:  # an empty file, a bad dataset column, ...
+            error = str(raised)
+    [error] = broadcast_object_list([error])  # also a barrier: the main process has finished
+    if error is not None:
+        raise UsageError(error)
+    if not accelerator.is_main_process:
+        tokenizer, path = token_stream(args, cache_dir)
     return tokenizer, np.load(path, mmap_mode="r"), path.stem
 
 
@@ -254,7 +274,7 @@ def resume_checkpoint(args) -> Path | None:
     return path
 
 
-def check_resumable(checkpoint: Path, config: GPT1Config, run: dict):
+def check_resumable(checkpoint: Path, config: GPT1Config, settings: dict):
     """Refuse a checkpoint made with another model config or other settings that fix the run's course."""
     saved = GPT1Config.from_pretrained(checkpoint).to_diff_dict()
     ours = config.to_diff_dict()
@@ -263,20 +283,23 @@ def check_resumable(checkpoint: Path, config: GPT1Config, run: dict):
     if fields:
         differences = ", ".join(f"{key} {saved.get(key)} there, {ours.get(key)} here" for key in fields)
         raise UsageError(f"{checkpoint} was made with another model config ({differences})")
-    saved_run = json.loads((checkpoint / "run.json").read_text())
-    keys = [key for key in RUN_KEYS if saved_run.get(key) != run[key]]
+    saved_settings = json.loads((checkpoint / "run.json").read_text())
+    keys = [key for key in settings if saved_settings.get(key) != settings[key]]
     if keys:
-        differences = ", ".join(f"{key} {saved_run.get(key)} there, {run[key]} here" for key in keys)
+        differences = ", ".join(f"{key} {saved_settings.get(key)} there, {settings[key]} here" for key in keys)
         raise UsageError(f"{checkpoint} was made by a run with other settings ({differences})")
 
 
 def build_model(args, config: GPT1Config, device: torch.device):
     """The model to pretrain: `--model_name_or_path`'s weights, or a new one initialised from the seed."""
-    if args.model_name_or_path:
-        model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path)
-    else:
-        model = GPT1LMHeadModel(config)
-    model.set_attn_implementation(args.attn_implementation or ("eager" if device.type == "cpu" else "sdpa"))
+    try:
+        if args.model_name_or_path:
+            model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path)
+        else:
+            model = GPT1LMHeadModel(config)
+        model.set_attn_implementation(args.attn_implementation or ("eager" if device.type == "cpu" else "sdpa"))
+    except (OSError, ValueError, ImportError) as error:  # a bad folder, an attention backend not installed
+        raise UsageError(str(error)) from error
     if args.gradient_checkpointing:
         model.gradient_checkpointing_enable()
     return model
@@ -306,33 +329,42 @@ def train_update(accelerator, model, optimizer, batches, max_grad_norm: float) -
     return accelerator.reduce(torch.stack(losses).mean(), reduction="mean").item()
 
 
-def validation_windows(validation: np.ndarray, block_size: int, cap: int | None) -> np.ndarray:
-    """The held-out stretch as non-overlapping windows `[n, block_size]`, at most `cap` of them, evenly spaced."""
-    count = len(validation) // block_size
+def validation_starts(num_tokens: int, block_size: int, cap: int | None) -> np.ndarray:
+    """The starts of the held-out stretch's non-overlapping windows, at most `cap` of them, evenly spaced."""
+    count = num_tokens // block_size
     rows = np.arange(count) if cap is None or cap >= count else np.linspace(0, count - 1, cap).round().astype(int)
-    return np.stack([validation[row * block_size : (row + 1) * block_size] for row in rows]).astype(np.int64)
+    return rows * block_size
 
 
-def unigram_perplexity(windows: np.ndarray) -> float:
-    """The perplexity on the predicted tokens of `windows` (all but each window's first) of the unigram model
-    fitted to those very tokens: the best any model that ignores the context can do on them."""
-    counts = np.bincount(windows[:, 1:].ravel())
+def unigram_perplexity(tokens: np.ndarray, starts: np.ndarray, block_size: int) -> float:
+    """The perplexity on the predicted tokens of the windows at `starts` (all but each window's first) of the
+    unigram model fitted to those very tokens: the best any model that ignores the context can do on them."""
+    counts = np.bincount(np.concatenate([tokens[start + 1 : start + block_size] for start in starts]))
     counts = counts[counts > 0].astype(np.float64)
     return math.exp(-np.sum(counts * np.log(counts / counts.sum())) / counts.sum())
 
 
 @torch.no_grad()
-def evaluate(model, windows: np.ndarray, batch_size: int, accelerator) -> float:
-    """The mean next-token loss over `windows`, shared out across processes."""
+def evaluate(model, tokens: np.ndarray, starts: np.ndarray, block_size: int, batch_size: int, accelerator) -> float:
+    """The mean next-token loss over the windows of `tokens` at `starts`, shared out across processes.
+
+    Every process runs the same number of batches (FSDP's forward is collective): the shares are evened out with
+    copies of the first window that count for nothing.
+    """
     model.eval()
-    totals = torch.zeros(2, dtype=torch.float64, device=accelerator.device)  # [sum of losses, predicted tokens]
-    mine = torch.from_numpy(windows[accelerator.process_index :: accelerator.num_processes])
-    for batch in mine.split(batch_size):
-        batch = batch.to(accelerator.device)
+    share = math.ceil(len(starts) / accelerator.num_processes)
+    mine = starts[accelerator.process_index :: accelerator.num_processes]
+    weights = torch.cat([torch.ones(len(mine)), torch.zeros(share - len(mine))]).double()
+    mine = np.concatenate([mine, np.full(share - len(mine), starts[0])])
+    totals = torch.zeros(2, dtype=torch.float64, device=accelerator.device)  # [sum of token losses, tokens]
+    for first in range(0, share, batch_size):
+        batch = read_windows(tokens, mine[first : first + batch_size], block_size).to(accelerator.device)
+        weight = weights[first : first + batch_size].to(accelerator.device)
         with accelerator.autocast():
-            loss = model(batch, labels=batch, use_cache=False).loss.double()
-        predicted = batch.numel() - batch.shape[0]  # the first token of each window is not predicted
-        totals += torch.stack([loss * predicted, totals.new_tensor(predicted)])
+            logits = model(batch, use_cache=False).logits
+        # the summed loss of each window's predicted tokens (all but its first)
+        losses = F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), batch[:, 1:].flatten(), reduction="none")
+        totals += torch.stack([losses.view(len(batch), -1).sum(-1).double() @ weight, weight.sum() * (block_size - 1)])
     totals = accelerator.reduce(totals, reduction="sum")
     model.train()
     return (totals[0] / totals[1]).item()
@@ -345,12 +377,13 @@ def flops_per_token(config: GPT1Config, num_parameters: int, block_size: int) ->
 
 
 def peak_flops(args, device: torch.device) -> float | None:
+    """One device's peak FLOP/s for MFU: `--peak_tflops`, or the table's for a known GPU; None otherwise."""
     if args.peak_tflops:
         return args.peak_tflops * 1e12
     if device.type != "cuda":
         return None
-    name = torch.cuda.get_device_name(device)
-    return next((flops for gpu, flops in PEAK_FLOPS.items() if gpu in name.split()), None)
+    words = set(re.split(r"[\s\-]+", torch.cuda.get_device_name(device)))
+    return next((flops for names, flops in PEAK_FLOPS if names <= words), None)
 
 
 def plot_losses(history: dict, path: Path):
@@ -358,7 +391,7 @@ def plot_losses(history: dict, path: Path):
     figure, axes = pyplot.subplots(figsize=(7, 4.5))
     if history["train"]:
         tokens, losses = zip(*history["train"], strict=True)
-        axes.plot(tokens, losses, label="training (each update)", linewidth=0.8, alpha=0.7)
+        axes.plot(tokens, losses, label="training", linewidth=0.8, alpha=0.8)
     if history["eval"]:
         tokens, losses = zip(*history["eval"], strict=True)
         axes.plot(tokens, losses, "o-", label="validation")
@@ -383,6 +416,7 @@ def save_final(accelerator, model, tokenizer, output_dir: Path, results: dict):
     accelerator.unwrap_model(model).save_pretrained(
         staging, is_main_process=accelerator.is_main_process, save_function=accelerator.save, state_dict=state_dict
     )
+    accelerator.wait_for_everyone()  # every process has finished with the staging folder
     if accelerator.is_main_process:
         tokenizer.save_pretrained(staging)
         for path in staging.iterdir():
@@ -393,31 +427,31 @@ def save_final(accelerator, model, tokenizer, output_dir: Path, results: dict):
 
 
 def pretrain(args):
-    # the process count the launcher set (torchrun, accelerate, deepspeed), needed before the Accelerator for the
-    # default accumulation; nothing is written before the checks below, and the trackers start after them
-    processes = int(os.environ.get("WORLD_SIZE", "1"))
-    per_update = args.per_device_train_batch_size * processes
-    if args.gradient_accumulation_steps is None:
-        if PAPER_BATCH % per_update:
-            raise UsageError(
-                f"{args.per_device_train_batch_size} windows x {processes} processes do not divide the paper's "
-                f"{PAPER_BATCH} windows per update; give --gradient_accumulation_steps"
-            )
-        args.gradient_accumulation_steps = PAPER_BATCH // per_update
-    global_batch = per_update * args.gradient_accumulation_steps
+    # nothing is written before the checks below; the trackers start after them
     accelerator = Accelerator(
-        gradient_accumulation_steps=args.gradient_accumulation_steps,
         log_with=None if args.report_to == "none" else args.report_to,
         project_dir=args.output_dir,
         mixed_precision=args.mixed_precision,
         dynamo_backend="inductor" if args.torch_compile else None,
     )
-    if accelerator.num_processes != processes:
-        raise UsageError(f"WORLD_SIZE is {processes} but Accelerate runs {accelerator.num_processes} processes")
-    if accelerator.state.deepspeed_plugin is not None:
-        # DeepSpeed takes its micro-batch from a prepared DataLoader, and this script has none
-        accelerator.state.deepspeed_plugin.deepspeed_config["train_micro_batch_size_per_gpu"] = (
-            args.per_device_train_batch_size
+    per_update = args.per_device_train_batch_size * accelerator.num_processes
+    if args.gradient_accumulation_steps is None:
+        if PAPER_BATCH % per_update:
+            raise UsageError(
+                f"{args.per_device_train_batch_size} windows x {accelerator.num_processes} processes do not divide "
+                f"the paper's {PAPER_BATCH} windows per update; give --gradient_accumulation_steps"
+            )
+        args.gradient_accumulation_steps = PAPER_BATCH // per_update
+    accelerator.gradient_accumulation_steps = args.gradient_accumulation_steps
+    global_batch = per_update * args.gradient_accumulation_steps
+    deepspeed = accelerator.state.deepspeed_plugin
+    if deepspeed is not None:
+        # DeepSpeed accumulates and clips itself, and reads its micro-batch off a DataLoader, which this script lacks
+        deepspeed.deepspeed_config.update(
+            gradient_accumulation_steps=args.gradient_accumulation_steps,
+            train_micro_batch_size_per_gpu=args.per_device_train_batch_size,
+            train_batch_size=global_batch,
+            gradient_clipping=args.max_grad_norm,
         )
     checkpoint = resume_checkpoint(args)
     if checkpoint is None and holds_run(args.output_dir) and not args.overwrite_output_dir:
@@ -425,17 +459,13 @@ def pretrain(args):
             f"{args.output_dir} holds another run; pass --resume_from_checkpoint latest to continue it, "
             "--overwrite_output_dir to start afresh there, or another --output_dir"
         )
-    if args.train_files:
-        for path in args.train_files:
-            if not path.is_file():
-                raise UsageError(f"{path}: no such file")
+    for path in args.train_files or []:
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
 
     cache_dir = args.cache_dir or Path(datasets.config.HF_DATASETS_CACHE) / "gpt1_pretraining"
     cache_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        tokenizer, stream, stream_key = load_data(args, accelerator, cache_dir)
-    except ValueError as error:  # an empty file, a bad dataset column, ...
-        raise UsageError(str(error)) from error
+    tokenizer, stream, stream_name = load_data(args, accelerator, cache_dir)
     config = build_config(args, tokenizer.vocab_size)  # no rows for the fine-tuning tokens, as in the paper
     if config.vocab_size < tokenizer.vocab_size:
         raise UsageError(f"the model has {config.vocab_size} token embeddings, the tokenizer {tokenizer.vocab_size}")
@@ -448,31 +478,39 @@ def pretrain(args):
         raise UsageError(str(error)) from error
     updates_per_epoch = math.ceil(len(train_tokens) / (global_batch * block_size))
     total_updates = args.max_steps or max(1, round(args.num_train_epochs * updates_per_epoch))
-    run = {
+    # what fixes the run's course beside the model config: a resumed run must agree on all of it
+    settings = {
+        "token_stream": stream_name,
+        "train_tokens": len(train_tokens),
         "block_size": block_size,
         "global_batch_size": global_batch,
         "seed": args.seed,
-        "tokens": stream_key,
         "total_updates": total_updates,
-        "warmup_steps": args.warmup_steps,
         "learning_rate": args.learning_rate,
+        "warmup_steps": args.warmup_steps,
+        "weight_decay": args.weight_decay,
+        "max_grad_norm": args.max_grad_norm,
     }
     if checkpoint is not None:
-        check_resumable(checkpoint, config, run)
-    elif args.overwrite_output_dir and accelerator.is_main_process:
-        # the earlier run's checkpoints and logs would be taken for this run's
-        for old in [*checkpoints(args.output_dir, CHECKPOINT_PREFIX), args.output_dir / "runs"]:
-            shutil.rmtree(old, ignore_errors=True)
-    accelerator.wait_for_everyone()
-
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    start_trackers(accelerator, args)
+        check_resumable(checkpoint, config, settings)
     set_seed(args.seed)  # the same initial weights on every process, and in a resumed run
     model = build_model(args, config, accelerator.device)
+    num_parameters = model.num_parameters()
+    set_seed(args.seed, device_specific=True)  # other dropout masks on each process
+
+    if checkpoint is None and args.overwrite_output_dir and accelerator.is_main_process:
+        # the earlier run's checkpoints, logs and outputs would be taken for this run's
+        for old in [*checkpoints(args.output_dir, CHECKPOINT_PREFIX), args.output_dir / "runs"]:
+            shutil.rmtree(old, ignore_errors=True)
+        for name in ("all_results.json", "loss.png", "model.safetensors", "config.json"):
+            (args.output_dir / name).unlink(missing_ok=True)
+    accelerator.wait_for_everyone()
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    start_trackers(accelerator, args)
     logger.info(
         "GPT-1 of %d layers x %d, %s parameters; %s training and %s validation tokens; %d updates of %d x %d tokens "
         "(%d per device x %d accumulated x %d processes), %.2f epochs",
-        config.num_hidden_layers, config.hidden_size, f"{model.num_parameters():,}", f"{len(train_tokens):,}",
+        config.num_hidden_layers, config.hidden_size, f"{num_parameters:,}", f"{len(train_tokens):,}",
         f"{len(validation_tokens):,}", total_updates, global_batch, block_size, args.per_device_train_batch_size,
         args.gradient_accumulation_steps, accelerator.num_processes, total_updates / updates_per_epoch,
     )  # fmt: skip
@@ -483,6 +521,11 @@ def pretrain(args):
     scheduler = get_cosine_schedule_with_warmup(optimizer, args.warmup_steps, total_updates)
     accelerator.register_for_checkpointing(scheduler)
     model, optimizer = accelerator.prepare(model, optimizer)
+    if accelerator.gradient_accumulation_steps != args.gradient_accumulation_steps:
+        raise UsageError(
+            f"the launcher's config sets gradient accumulation to {accelerator.gradient_accumulation_steps}, this run "
+            f"to {args.gradient_accumulation_steps}: set one of them to agree"
+        )
 
     history = {"train": [], "eval": []}  # [tokens seen, loss] pairs, for the plot
     update = 0
@@ -491,41 +534,55 @@ def pretrain(args):
         update = checkpoint_number(checkpoint, CHECKPOINT_PREFIX)
         history = json.loads((checkpoint / "history.json").read_text())
         logger.info("Resumed from %s at update %d", checkpoint, update)
-    eval_windows = validation_windows(validation_tokens, block_size, args.max_eval_samples)
+    eval_starts = validation_starts(len(validation_tokens), block_size, args.max_eval_samples)
     tokens_per_update = global_batch * block_size
     peak = peak_flops(args, accelerator.device)
-    model_flops = flops_per_token(config, accelerator.unwrap_model(model).num_parameters(), block_size)
+    model_flops = flops_per_token(config, num_parameters, block_size)
 
     def checkpoint_files() -> dict:
-        config_json = accelerator.unwrap_model(model).config.to_json_string()
-        return {"config.json": config_json, "run.json": json.dumps(run, indent=2), "history.json": json.dumps(history)}
+        return {
+            "config.json": config.to_json_string(),
+            "run.json": json.dumps(settings, indent=2),
+            "history.json": json.dumps(history),
+        }
 
     progress = tqdm(total=total_updates, initial=update, disable=not accelerator.is_local_main_process)
     model.train()
-    start, trained_seconds, first_update = time.perf_counter(), 0.0, update
+    start, trained_seconds, first_update, recent_losses = time.perf_counter(), 0.0, update, []
     while update < total_updates:
         began = time.perf_counter()
+        learning_rate = scheduler.get_last_lr()[0]  # this update's
         starts = window_starts(len(train_tokens), block_size, global_batch, args.seed, update)
-        batches = process_batches(accelerator, train_tokens, starts, args.per_device_train_batch_size, block_size)
-        train_loss = train_update(accelerator, model, optimizer, batches, args.max_grad_norm)
+        micro_batches = process_batches(
+            accelerator, train_tokens, starts, args.per_device_train_batch_size, block_size
+        )
+        train_loss = train_update(accelerator, model, optimizer, micro_batches, args.max_grad_norm)
         scheduler.step()
         update += 1
         trained_seconds += time.perf_counter() - began
         tokens_seen = update * tokens_per_update
-        history["train"].append([tokens_seen, train_loss])
+        recent_losses.append(train_loss)
         speed = (update - first_update) * tokens_per_update / trained_seconds
-        logs = {"train_loss": train_loss, "learning_rate": scheduler.get_last_lr()[0], "tokens_seen": tokens_seen}
         postfix = {"loss": f"{train_loss:.4f}", "tokens/s": f"{speed:,.0f}"}
-        if peak:
-            postfix["MFU"] = f"{speed * model_flops / peak:.1%}"
+        if peak:  # of all the processes' devices
+            postfix["MFU"] = f"{speed * model_flops / (peak * accelerator.num_processes):.1%}"
         progress.set_postfix(postfix)
         progress.update(1)
+        logs = {}
+        if update % args.logging_steps == 0 or update == total_updates:
+            mean_loss = sum(recent_losses) / len(recent_losses)
+            history["train"].append([tokens_seen, mean_loss])
+            logs.update(train_loss=mean_loss, learning_rate=learning_rate, tokens_seen=tokens_seen)
+            recent_losses = []
         if update % args.eval_steps == 0 or update == total_updates:
-            eval_loss = evaluate(model, eval_windows, args.per_device_eval_batch_size, accelerator)
+            eval_loss = evaluate(
+                model, validation_tokens, eval_starts, block_size, args.per_device_eval_batch_size, accelerator
+            )
             history["eval"].append([tokens_seen, eval_loss])
             logs.update(eval_loss=eval_loss, eval_perplexity=math.exp(eval_loss))
             progress.write(f"update {update}: validation loss {eval_loss:.4f}, perplexity {math.exp(eval_loss):.2f}")
-        accelerator.log(logs, step=update)
+        if logs:
+            accelerator.log(logs, step=update)
         if update % args.checkpointing_steps == 0 or update == total_updates:
             save_checkpoint(accelerator, args.output_dir / f"{CHECKPOINT_PREFIX}{update}", checkpoint_files())
     progress.close()
@@ -534,14 +591,14 @@ def pretrain(args):
     results = {
         "eval_loss": eval_loss,
         "eval_perplexity": math.exp(eval_loss),
-        "unigram_perplexity": unigram_perplexity(eval_windows),
-        "eval_tokens": int(eval_windows[:, 1:].size),
+        "unigram_perplexity": unigram_perplexity(validation_tokens, eval_starts, block_size),
+        "eval_tokens": len(eval_starts) * (block_size - 1),
         "train_loss": history["train"][-1][1],
         "train_steps": update,
         "tokens_seen": update * tokens_per_update,
         "train_runtime": round(time.perf_counter() - start, 2),
         "tokens_per_second": round((update - first_update) * tokens_per_update / max(trained_seconds, 1e-9), 1),
-        "num_parameters": accelerator.unwrap_model(model).num_parameters(),
+        "num_parameters": num_parameters,
         "num_processes": accelerator.num_processes,
     }
     if accelerator.is_main_process:
@@ -557,6 +614,8 @@ def main(argv=None):
     try:
         results = pretrain(args)
     except UsageError as error:
+        if torch.distributed.is_initialized():  # every process stops here; gloo aborts at exit otherwise
+            torch.distributed.destroy_process_group()
         sys.exit(f"{SCRIPT}: error: {error}")
     if PartialState().is_main_process:
         print(json.dumps(results, indent=2))

@@ -1,13 +1,13 @@
 """python examples/train_tiny.py [run_pretraining.py arguments]
 
 The quick start's main job: `run_pretraining.py` with a small default, then a sampled continuation of a prompt
-from the model it saved. The default pretrains the `gpt1-mini` preset (4 layers, 128 wide, 4 heads, 128 positions)
-on `../shared/data/corpus/combined_en.txt` with a 2,000-merge GPT-1-style vocabulary learned on that corpus
-first, for 1,500 updates of 16 random 128-token windows (Adam at a peak of 2e-3, 100 warm-up updates, then cosine
-decay), in `out/tiny` (replacing an earlier run there). It reports the validation perplexity beside that of a
-unigram model of the same held-out tokens. Any run_pretraining.py argument given replaces its default here, e.g.
-`--max_steps 3000` or `--output_dir out/other`; `accelerate launch examples/train_tiny.py` runs it on several
-processes.
+from the model it saved. The default pretrains the `gpt1-mini` preset (4 layers, 128 wide, 4 heads, 128
+positions) on `../shared/data/corpus/combined_en.txt` with a 2,000-merge GPT-1-style vocabulary learned on that
+corpus first, for 1,500 updates of 16 random 128-token windows per process (Adam at a peak of 2e-3, 100 warm-up
+updates, then cosine decay), in `out/tiny` (replacing an earlier run there). It reports the validation perplexity
+beside that of a unigram model of the same held-out tokens. Any run_pretraining.py argument given replaces its
+default here, e.g. `--max_steps 3000` or `--output_dir out/other`; `accelerate launch examples/train_tiny.py`
+runs it on several processes.
 """
 
 import sys
@@ -36,6 +36,8 @@ PROMPT = "It was a dark and stormy night, and"
 def command_line(given: list[str]) -> list[str]:
     """`given` with the defaults of the arguments it does not set; a fresh run replaces an earlier one."""
     named = {argument.split("=", 1)[0] for argument in given if argument.startswith("--")}
+    if named & {"--tokenizer_name", "--model_name_or_path"}:
+        named.add("--new_vocab_merges")  # their vocabulary, not a new one
     defaults = [str(part) for name, value in DEFAULTS.items() if name not in named for part in (name, value)]
     fresh = [] if "--resume_from_checkpoint" in named else ["--overwrite_output_dir"]
     return [*defaults, *fresh, *given]

@@ -5,6 +5,7 @@ A tiny GPT-1 (2 layers, 32 wide, 32-token windows) with GPT-1's released vocabul
 training are checked in this process through `run_pretraining.main`.
 """
 
+import contextlib
 import json
 import math
 import shutil
@@ -20,7 +21,7 @@ from finetuning_runs import REPO, run_killed_after, run_ok, snapshot, train_loss
 from shared_data import DATA, MERGES, VOCAB, require
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from modeling_gpt1 import GPT1Tokenizer
+from modeling_gpt1 import GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
 
 sys.path.insert(0, str(REPO / "examples"))
 
@@ -54,7 +55,7 @@ def arguments(corpus, cache, output_dir, *extra, overrides=TINY, accumulation=2,
     args = [
         "--output_dir", output_dir, "--cache_dir", cache, "--config_overrides", overrides,
         "--per_device_train_batch_size", 4, "--learning_rate", 1e-3, "--warmup_steps", 4, "--max_steps", UPDATES,
-        "--eval_steps", 6, "--checkpointing_steps", 4, "--max_eval_samples", 16, "--seed", 0,
+        "--eval_steps", 6, "--checkpointing_steps", 4, "--logging_steps", 1, "--max_eval_samples", 16, "--seed", 0,
     ]  # fmt: skip
     if corpus is not None:
         args += ["--train_files", corpus]
@@ -77,10 +78,11 @@ def results(output_dir) -> dict:
     return json.loads((output_dir / "all_results.json").read_text())
 
 
-def held_out_windows(cache, fraction=0.05, count=16) -> np.ndarray:
-    """The validation windows as the issue defines them, rebuilt from the cached stream: the last 5% of the
+def held_out_windows(output_dir, cache, fraction=0.05, count=16) -> np.ndarray:
+    """The validation windows as the issue defines them, rebuilt from the run's cached stream: the last 5% of the
     tokens cut into non-overlapping windows, `count` of them evenly spaced."""
-    (stream,) = [np.load(path) for path in cache.glob("tokens-*.npy")]
+    settings = json.loads((output_dir / f"checkpoint-step-{UPDATES}" / "run.json").read_text())
+    stream = np.load(cache / f"{settings['token_stream']}.npy")
     validation = stream[len(stream) - round(len(stream) * fraction) :]
     windows = validation[: len(validation) // BLOCK * BLOCK].reshape(-1, BLOCK)
     return windows[np.linspace(0, len(windows) - 1, count).round().astype(int)].astype(np.int64)
@@ -93,7 +95,7 @@ def test_a_run_reports_and_saves_what_it_should(finished, cache):
     assert report["eval_perplexity"] == pytest.approx(math.exp(report["eval_loss"]))
     assert report["tokens_per_second"] > 0 and report["train_runtime"] > 0
     # the unigram model fitted to the predicted validation tokens, computed here with a Counter
-    windows = held_out_windows(cache)
+    windows = held_out_windows(finished, cache)
     counts = Counter(windows[:, 1:].ravel().tolist())
     total = sum(counts.values())
     entropy = -sum(c / total * math.log(c / total) for c in counts.values())
@@ -117,10 +119,12 @@ def test_logs_checkpoints_and_plot(finished):
     losses = train_losses(finished, "train_loss")
     assert [step for step, _ in losses] == list(range(1, UPDATES + 1))
     assert [step for step, _ in train_losses(finished, "eval_perplexity")] == [6, 12]
-    # warm-up over 4 updates to the peak, then cosine to 0 (the rate logged is the next update's)
+    # transformers' warm-up from 0 over 4 updates, then cosine decay to 0 at update 12 (the rate of each update)
     rates = dict(train_losses(finished, "learning_rate"))
-    assert rates[1] == pytest.approx(0.25e-3) and rates[4] == pytest.approx(1e-3)
-    assert rates[8] == pytest.approx(0.5e-3) and rates[UPDATES] == pytest.approx(0.0, abs=1e-12)
+    assert rates[1] == 0.0 and rates[4] == pytest.approx(0.75e-3) and rates[5] == pytest.approx(1e-3)
+    assert rates[9] == pytest.approx(0.5e-3) and rates[UPDATES] == pytest.approx(
+        0.5e-3 * (1 + math.cos(7 / 8 * math.pi))
+    )
     assert sorted(path.name for path in finished.glob("checkpoint-step-*")) == [
         "checkpoint-step-12",
         "checkpoint-step-4",
@@ -163,9 +167,11 @@ def test_two_processes_follow_the_one_process_curve(corpus, cache, tmp_path):
 
 def test_new_vocabulary_learned_on_the_corpus(corpus, tmp_path):
     output_dir = tmp_path / "out"
+    # no accumulation given: the paper's 64 windows per update, 4 per device x 16
     args = arguments(corpus, tmp_path / "cache", output_dir, "--new_vocab_merges", 300, "--max_steps", 2,
-                     released_vocabulary=False)  # fmt: skip
+                     accumulation=None, released_vocabulary=False)  # fmt: skip
     run_ok(SCRIPT, args)
+    assert results(output_dir)["tokens_seen"] == 2 * 64 * BLOCK
     tokenizer = AutoTokenizer.from_pretrained(output_dir)
     model = AutoModelForCausalLM.from_pretrained(output_dir)
     assert isinstance(tokenizer, GPT1Tokenizer) and len(tokenizer.merges) == 300
@@ -211,12 +217,12 @@ def main_error(argv, capsys) -> str:
         ("Too short.", "shorter than"),
     ],
 )
-def test_bad_corpus_is_a_clear_error(content, expected, cache, tmp_path, capsys):
+def test_bad_corpus_is_a_clear_error(content, expected, tmp_path, capsys):
     path = tmp_path / "corpus.txt"
     if content is not None:
         path.write_text(content)
     output_dir = tmp_path / "out"
-    error = main_error(arguments(path, cache, output_dir), capsys)
+    error = main_error(arguments(path, tmp_path / "cache", output_dir), capsys)
     assert error.startswith("run_pretraining.py: error: ") and expected in error
     assert not output_dir.exists()
 
@@ -246,6 +252,7 @@ def test_train_tiny_is_run_pretraining_with_small_defaults(corpus, tmp_path):
     assert line[line.index("--max_steps") :][:2] == ["--max_steps", "7"] and line.count("--max_steps") == 1
     assert "--output_dir" not in line and "--overwrite_output_dir" in line
     assert "--overwrite_output_dir" not in train_tiny.command_line(["--resume_from_checkpoint", "latest"])
+    assert "--new_vocab_merges" not in train_tiny.command_line(["--tokenizer_name", "folder"])
     extra = ["--max_steps", 3, "--new_vocab_merges", 100, "--cache_dir", tmp_path / "cache"]
     log = run_ok("train_tiny.py", ["--train_files", corpus, "--output_dir", tmp_path / "out", *extra])
     assert "'It was a dark and stormy night, and' ->" in log
@@ -295,13 +302,39 @@ def test_the_default_batch_is_the_papers(corpus, cache, tmp_path, capsys):
 
 
 def test_unigram_perplexity_of_a_uniform_stream_is_its_vocabulary_size():
-    windows = np.tile(np.arange(9), (10, 1))  # each window predicts tokens 1..8 once
-    assert run_pretraining.unigram_perplexity(windows) == pytest.approx(8)
+    tokens = np.tile(np.arange(9), 10)  # each window of 9 predicts tokens 1..8 once
+    starts = run_pretraining.validation_starts(len(tokens), 9, cap=None)
+    assert run_pretraining.unigram_perplexity(tokens, starts, 9) == pytest.approx(8)
 
 
 def test_validation_windows_are_contiguous_and_evenly_spaced():
-    validation = np.arange(1000)
-    windows = run_pretraining.validation_windows(validation, 10, cap=None)
-    assert windows.shape == (100, 10) and np.array_equal(windows.ravel(), validation)
-    capped = run_pretraining.validation_windows(validation, 10, cap=3)
-    assert capped[:, 0].tolist() == [0, 500, 990]
+    assert run_pretraining.validation_starts(1000, 10, cap=None).tolist() == list(range(0, 1000, 10))
+    assert run_pretraining.validation_starts(1005, 10, cap=3).tolist() == [0, 500, 990]
+
+
+def test_evaluation_shares_are_even_and_padding_counts_for_nothing():
+    """Two processes over 5 windows run 3 batches each (the last window repeated for nothing), as one process
+    would by itself: the mean loss is that of the 5 windows."""
+    torch.manual_seed(0)
+    model = GPT1LMHeadModel(GPT1Config(vocab_size=50, n_embd=16, n_layer=1, n_head=2, n_positions=8))
+    tokens = np.random.default_rng(0).integers(0, 50, size=40)
+    starts = run_pretraining.validation_starts(len(tokens), 8, cap=None)
+    with torch.no_grad():
+        windows = torch.from_numpy(np.stack([tokens[s : s + 8] for s in starts]))
+        expected = model.eval()(windows, labels=windows).loss.item()
+
+    class Process:  # what `evaluate` reads of an Accelerator, for process `index` of 2
+        num_processes, device = 2, torch.device("cpu")
+
+        def __init__(self, index):
+            self.process_index = index
+
+        def autocast(self):
+            return contextlib.nullcontext()
+
+        def reduce(self, tensor, reduction):
+            return tensor
+
+    shares = [run_pretraining.evaluate(model, tokens, starts, 8, 1, Process(index)) for index in (0, 1)]
+    # each process's mean covers its own windows; weighted by their counts (3 and 2) they give the whole
+    assert (3 * shares[0] + 2 * shares[1]) / 5 == pytest.approx(expected, abs=1e-6)
