@@ -386,9 +386,11 @@ def peak_flops(args, device: torch.device) -> float | None:
     return next((flops for names, flops in PEAK_FLOPS if names <= words), None)
 
 
-def plot_losses(history: dict, path: Path):
-    """Training and validation loss against tokens seen, as a PNG written beside `path` and renamed into place."""
+def plot_losses(history: dict, unigram_loss: float, path: Path):
+    """Training and validation loss against tokens seen, beside the unigram model's loss on the validation tokens,
+    as a PNG written beside `path` and renamed into place."""
     figure, axes = pyplot.subplots(figsize=(7, 4.5))
+    axes.axhline(unigram_loss, color="gray", linestyle="--", linewidth=1, label="unigram model (validation)")
     if history["train"]:
         tokens, losses = zip(*history["train"], strict=True)
         axes.plot(tokens, losses, label="training", linewidth=0.8, alpha=0.8)
@@ -588,10 +590,11 @@ def pretrain(args):
     progress.close()
 
     eval_loss = history["eval"][-1][1]
+    unigram = unigram_perplexity(validation_tokens, eval_starts, block_size)
     results = {
         "eval_loss": eval_loss,
         "eval_perplexity": math.exp(eval_loss),
-        "unigram_perplexity": unigram_perplexity(validation_tokens, eval_starts, block_size),
+        "unigram_perplexity": unigram,
         "eval_tokens": len(eval_starts) * (block_size - 1),
         "train_loss": history["train"][-1][1],
         "train_steps": update,
@@ -602,7 +605,7 @@ def pretrain(args):
         "num_processes": accelerator.num_processes,
     }
     if accelerator.is_main_process:
-        plot_losses(history, args.output_dir / "loss.png")
+        plot_losses(history, math.log(unigram), args.output_dir / "loss.png")
     save_final(accelerator, model, tokenizer, args.output_dir, results)
     accelerator.end_training()
     return results
