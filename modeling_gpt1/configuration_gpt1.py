@@ -22,6 +22,8 @@ AUTO_MAP = {
 CONFIG_PRESETS = {
     "gpt1": {},
     "gpt1-mini": {"n_layer": 4, "n_embd": 128, "n_head": 4, "n_positions": 128, "initializer_range": 0.1},
+    # GPT-2 small's shape and options (124M parameters with GPT-2's 50,257-token vocabulary)
+    "gpt2": {"vocab_size": 50257, "n_positions": 1024, "pre_layer_norm": True, "scale_residual_init": True},
 }
 
 
@@ -39,6 +41,14 @@ class GPT1Config(PreTrainedConfig):
             similarity; regression when `num_labels == 1`).
         start_token_id, delimiter_token_id, extract_token_id: the three tokens appended to the
             vocabulary for fine-tuning (`_start_`, `_delimiter_`, `_classify_` in the original code).
+
+    GPT-2's options, off by default so that the network is GPT-1's:
+
+    Args:
+        pre_layer_norm: normalise the input of each sub-layer instead of each residual sum, and the output
+            of the last block with a final LayerNorm (`ln_f`), as GPT-2.
+        scale_residual_init: draw the weights of the projections that end each residual branch
+            (`attn.c_proj`, `mlp.c_proj`) from N(0, initializer_range / sqrt(2 x layers)), as GPT-2.
     """
 
     model_type = "gpt1"
@@ -71,6 +81,8 @@ class GPT1Config(PreTrainedConfig):
     lm_coef: float | int = 0.5
     classifier_dropout: float | int = 0.1
     classifier_type: str = "multiple_choice"
+    pre_layer_norm: bool = False
+    scale_residual_init: bool = False
     start_token_id: int | None = 40478
     delimiter_token_id: int | None = 40479
     extract_token_id: int | None = 40480

@@ -23,12 +23,14 @@ import numpy as np
 import torch
 import transformers
 from transformers import (
+    GPT2LMHeadModel,
     OpenAIGPTConfig,
     OpenAIGPTDoubleHeadsModel,
     OpenAIGPTLMHeadModel,
     OpenAIGPTModel,
     OpenAIGPTTokenizer,
 )
+from transformers.activations import ACT2FN
 
 from . import modeling_gpt1
 from .configuration_gpt1 import GPT1Config
@@ -109,6 +111,52 @@ def from_openai_gpt(source, **config_kwargs) -> GPT1PreTrainedModel:
     return model.to(source.dtype).train(source.training)
 
 
+def from_gpt2(source) -> GPT1LMHeadModel:
+    """Our `GPT1LMHeadModel` with GPT-2's options (pre-LN blocks, final LayerNorm, scaled init) holding the weights
+    of a transformers `GPT2LMHeadModel`, or of a folder saved from one. The tokenizer stays GPT-2's own."""
+    if isinstance(source, (str, os.PathLike)):
+        source = GPT2LMHeadModel.from_pretrained(source)
+    if type(source) is not GPT2LMHeadModel:
+        raise ValueError(f"from_gpt2 takes a GPT2LMHeadModel or its folder, got {type(source).__name__}")
+    gpt2 = source.config
+    if gpt2.activation_function not in ACT2FN:
+        raise ValueError(f"GPT-2's activation {gpt2.activation_function!r} is not one of transformers'")
+    if not gpt2.scale_attn_weights or gpt2.scale_attn_by_inverse_layer_idx or gpt2.reorder_and_upcast_attn:
+        raise ValueError("from_gpt2 takes GPT-2's standard attention (scaled by 1/sqrt(head size) only)")
+    config = GPT1Config(
+        vocab_size=gpt2.vocab_size,
+        n_positions=gpt2.n_positions,
+        n_embd=gpt2.n_embd,
+        n_layer=gpt2.n_layer,
+        n_head=gpt2.n_head,
+        intermediate_size=gpt2.n_inner or 4 * gpt2.n_embd,
+        hidden_act=gpt2.activation_function,
+        embd_pdrop=float(gpt2.embd_pdrop),
+        attn_pdrop=float(gpt2.attn_pdrop),
+        resid_pdrop=float(gpt2.resid_pdrop),
+        layer_norm_epsilon=gpt2.layer_norm_epsilon,
+        initializer_range=gpt2.initializer_range,
+        pre_layer_norm=True,
+        scale_residual_init=True,
+        bos_token_id=gpt2.bos_token_id,
+        eos_token_id=gpt2.eos_token_id,
+        start_token_id=None,
+        delimiter_token_id=None,
+        extract_token_id=None,
+    )
+    names = {"transformer.wte.": "transformer.tokens_embed.", "transformer.wpe.": "transformer.positions_embed."}
+    state = {}
+    for key, value in source.state_dict().items():
+        if key.endswith(CONV1D_WEIGHTS):
+            value = value.t()  # GPT-2's Conv1D weights are [in, out]
+        for theirs, ours in names.items():
+            key = key.replace(theirs, ours)
+        state[key] = value.contiguous()
+    model = GPT1LMHeadModel(config)
+    model.load_state_dict(state, strict=True)
+    return model.to(source.dtype).train(source.training)
+
+
 def to_openai_gpt(model: GPT1PreTrainedModel):
     """transformers' `OpenAIGPT*` counterpart of one of our models, same weights."""
     if type(model) not in PORT_CLASS:
@@ -116,6 +164,8 @@ def to_openai_gpt(model: GPT1PreTrainedModel):
             f"to_openai_gpt takes GPT1Model, GPT1LMHeadModel or GPT1DoubleHeads, got {type(model).__name__}"
         )
     config = model.config
+    if config.pre_layer_norm or config.scale_residual_init:
+        raise ValueError("transformers' port has GPT-1's post-LN blocks only; this model has GPT-2's options")
     if config.intermediate_size != 4 * config.hidden_size:
         raise ValueError(
             f"transformers' port fixes intermediate_size to 4 x hidden_size; this model has {config.intermediate_size}"

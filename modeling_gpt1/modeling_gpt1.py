@@ -3,7 +3,8 @@
 A 12-layer decoder-only Transformer: token + learned position embeddings, then blocks of masked
 self-attention and a GELU MLP. Where it departs from GPT-2: each block normalises AFTER its
 residual sums (`ln_1(x + attn(x))`, `ln_2(n + mlp(n))`), there is no final LayerNorm, no
-residual-scaled init, 512 positions and a 40,478-token BPE vocabulary.
+residual-scaled init, 512 positions and a 40,478-token BPE vocabulary. GPT-2's pre-LN blocks with a final
+LayerNorm and its scaled init are config options (`pre_layer_norm`, `scale_residual_init`), off by default.
 
 Where it departs from transformers' port (`models/openai`), which it otherwise matches number for
 number: attention goes through transformers' backends (SDPA by default, eager, flash, flex) rather
@@ -22,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import GenerationMixin, PreTrainedModel
+from transformers import initialization as init
 from transformers.activations import ACT2FN
 from transformers.cache_utils import Cache, DynamicCache
 from transformers.masking_utils import create_causal_mask
@@ -99,6 +101,7 @@ class GPT1Attention(nn.Module):
         self.is_causal = True
         self.c_attn = nn.Linear(config.hidden_size, 3 * config.hidden_size)
         self.c_proj = nn.Linear(config.hidden_size, config.hidden_size)
+        self.c_proj.ends_residual_branch = True  # for GPT-2's scaled init
         self.resid_dropout = nn.Dropout(config.resid_pdrop)
 
     def forward(
@@ -142,6 +145,7 @@ class GPT1MLP(nn.Module):
         self.c_fc = nn.Linear(config.hidden_size, config.intermediate_size)
         self.act = ACT2FN[config.hidden_act]
         self.c_proj = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.c_proj.ends_residual_branch = True  # for GPT-2's scaled init
         self.dropout = nn.Dropout(config.resid_pdrop)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
@@ -149,10 +153,12 @@ class GPT1MLP(nn.Module):
 
 
 class GPT1Block(GradientCheckpointingLayer):
-    """One Transformer block, normalised after each residual sum (post-LN, unlike GPT-2)."""
+    """One Transformer block, normalised after each residual sum (post-LN), or, with `config.pre_layer_norm`,
+    before each sub-layer (pre-LN, as GPT-2)."""
 
     def __init__(self, config: GPT1Config, layer_idx: int):
         super().__init__()
+        self.pre_layer_norm = config.pre_layer_norm
         self.attn = GPT1Attention(config, layer_idx)
         self.ln_1 = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_epsilon)
         self.mlp = GPT1MLP(config)
@@ -165,13 +171,18 @@ class GPT1Block(GradientCheckpointingLayer):
         past_key_values: Cache | None = None,
         **kwargs,
     ) -> torch.Tensor:
+        if self.pre_layer_norm:
+            attn_output, _ = self.attn(self.ln_1(hidden_states), attention_mask, past_key_values, **kwargs)
+            hidden_states = hidden_states + attn_output
+            return hidden_states + self.mlp(self.ln_2(hidden_states))
         attn_output, _ = self.attn(hidden_states, attention_mask, past_key_values, **kwargs)
         hidden_states = self.ln_1(hidden_states + attn_output)
         return self.ln_2(hidden_states + self.mlp(hidden_states))
 
 
 class GPT1PreTrainedModel(PreTrainedModel):
-    """Weight init (N(0, 0.02), zero biases, no GPT-2 residual scaling), saving and backend flags."""
+    """Weight init (N(0, 0.02), zero biases; GPT-2's residual scaling with `config.scale_residual_init`), saving
+    and backend flags."""
 
     config: GPT1Config
     config_class = GPT1Config
@@ -189,6 +200,17 @@ class GPT1PreTrainedModel(PreTrainedModel):
         "attentions": OutputRecorder(GPT1Attention, index=1),
     }
 
+    @torch.no_grad()
+    def _init_weights(self, module):
+        if self.config.scale_residual_init and getattr(module, "ends_residual_branch", False):
+            # two residual branches per block (GPT-2); transformers initialises a tensor once, so this replaces
+            # the Linear's default init rather than following it
+            std = self.config.initializer_range / math.sqrt(2 * self.config.num_hidden_layers)
+            init.normal_(module.weight, mean=0.0, std=std)
+            init.zeros_(module.bias)
+        else:
+            super()._init_weights(module)
+
 
 class GPT1Model(GPT1PreTrainedModel):
     """The GPT-1 trunk: embeddings and blocks, returning the last block's hidden states."""
@@ -199,6 +221,8 @@ class GPT1Model(GPT1PreTrainedModel):
         self.positions_embed = nn.Embedding(config.max_position_embeddings, config.hidden_size)
         self.drop = nn.Dropout(config.embd_pdrop)
         self.h = nn.ModuleList([GPT1Block(config, i) for i in range(config.num_hidden_layers)])
+        # GPT-1's last block already ends with a LayerNorm; pre-LN blocks (GPT-2) need a final one
+        self.ln_f = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_epsilon) if config.pre_layer_norm else None
         self.gradient_checkpointing = False
         self.post_init()
 
@@ -257,7 +281,8 @@ class GPT1Model(GPT1PreTrainedModel):
                 position_ids=position_ids,
                 **kwargs,
             )
-        # no final LayerNorm: GPT-1's last block already ends with one
+        if self.ln_f is not None:
+            hidden_states = self.ln_f(hidden_states)
         return BaseModelOutputWithPast(
             last_hidden_state=hidden_states, past_key_values=past_key_values if use_cache else None
         )
