@@ -85,7 +85,7 @@ def main():
                              args.batch_size, args.block_size))
         for i in range(args.warmup + args.updates)
     ]  # fmt: skip
-    turn = {name: iter(batches * 2) for name in MODELS}
+    turn = {name: iter(batches) for name in MODELS}  # each model runs every update once
 
     def update(name):
         return train_update(accelerator, models[name], optimizers[name], next(turn[name]), max_grad_norm=1.0)

@@ -107,7 +107,7 @@ def from_openai_gpt(source, **config_kwargs) -> GPT1PreTrainedModel:
         **config_kwargs,
     )
     model = OUR_CLASS[port_class](config)
-    model.load_state_dict(converted_state(source, PORT_CLASSIFIER, OUR_CLASSIFIER), strict=True)
+    model.load_state_dict(converted_state(source, {PORT_CLASSIFIER: OUR_CLASSIFIER}), strict=True)
     return model.to(source.dtype).train(source.training)
 
 
@@ -145,15 +145,8 @@ def from_gpt2(source) -> GPT1LMHeadModel:
         extract_token_id=None,
     )
     names = {"transformer.wte.": "transformer.tokens_embed.", "transformer.wpe.": "transformer.positions_embed."}
-    state = {}
-    for key, value in source.state_dict().items():
-        if key.endswith(CONV1D_WEIGHTS):
-            value = value.t()  # GPT-2's Conv1D weights are [in, out]
-        for theirs, ours in names.items():
-            key = key.replace(theirs, ours)
-        state[key] = value.contiguous()
     model = GPT1LMHeadModel(config)
-    model.load_state_dict(state, strict=True)
+    model.load_state_dict(converted_state(source, names), strict=True)
     return model.to(source.dtype).train(source.training)
 
 
@@ -190,17 +183,20 @@ def to_openai_gpt(model: GPT1PreTrainedModel):
         summary_first_dropout=config.classifier_dropout,
     )
     port = PORT_CLASS[type(model)](port_config)
-    port.load_state_dict(converted_state(model, OUR_CLASSIFIER, PORT_CLASSIFIER), strict=True)
+    port.load_state_dict(converted_state(model, {OUR_CLASSIFIER: PORT_CLASSIFIER}), strict=True)
     return port.to(model.dtype).train(model.training)
 
 
-def converted_state(model, classifier_from: str, classifier_to: str) -> dict:
-    """`model`'s state dict with the Conv1D/Linear weights transposed and the classifier renamed."""
+def converted_state(model, names: dict[str, str]) -> dict:
+    """`model`'s state dict with the Conv1D/Linear weights transposed (the ports' Conv1D weights are [in, out]) and
+    the parts of the keys in `names` renamed."""
     state = {}
     for key, value in model.state_dict().items():
         if key.endswith(CONV1D_WEIGHTS):
             value = value.t()
-        state[key.replace(classifier_from, classifier_to)] = value.contiguous()
+        for old, new in names.items():
+            key = key.replace(old, new)
+        state[key] = value.contiguous()
     return state
 
 
