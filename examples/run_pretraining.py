@@ -13,6 +13,10 @@ count. Checkpoints (`checkpoint-step-N`: model, optimizer, scheduler, RNG states
 beside their place and renamed into it; `--resume_from_checkpoint latest` continues exactly. Writes TensorBoard
 logs, `loss.png` (training and validation loss against tokens seen), `all_results.json`, and the model and
 tokenizer, which load with `AutoModelForCausalLM` / `AutoTokenizer`.
+
+`--zero_shot_tasks story_cloze=DIR cola=DIR ...` runs GPT-1's zero-shot heuristics (`run_zero_shot.py`) at every
+checkpoint, as the paper tracked them over pretraining: TensorBoard's `zero_shot_<task>_<metric>`, `zero_shot.png`
+(each against tokens seen) and the last values in `all_results.json`.
 """
 
 import argparse
@@ -33,10 +37,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from accelerate import Accelerator, PartialState
-from accelerate.utils import broadcast_object_list, set_seed
+from accelerate.utils import DistributedType, broadcast_object_list, set_seed
 from finetuning import (
     checkpoint_number,
     checkpoints,
+    first,
     optimizer_groups,
     save_checkpoint,
     start_trackers,
@@ -51,10 +56,15 @@ from pretraining_data import (
     tokenize_files,
     window_starts,
 )
+from run_zero_shot import COUNTS
+from run_zero_shot import evaluate as evaluate_zero_shot
+from task_data import DataError, load_task
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, get_cosine_schedule_with_warmup
 
 from modeling_gpt1 import CONFIG_PRESETS, GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
+from modeling_gpt1.zero_shot import TASKS as ZERO_SHOT_TASKS
+from modeling_gpt1.zero_shot import check_heuristic
 
 matplotlib.use("Agg")  # files only, no display
 from matplotlib import pyplot  # noqa: E402
@@ -139,12 +149,24 @@ def parse_args(argv=None):
     train.add_argument("--peak_tflops", type=float, default=None, help="the GPU's peak, for MFU; default: known GPUs")
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--report_to", default="tensorboard", help="an Accelerate tracker, or 'none'")
+    zero_shot = parser.add_argument_group("zero-shot tracking (GPT-1's heuristics, run at every checkpoint)")
+    zero_shot.add_argument(
+        "--zero_shot_tasks",
+        nargs="+",
+        default=[],
+        metavar="TASK=PATH",
+        help=f"tasks of {', '.join(ZERO_SHOT_TASKS)}, each with its data folder in the original layout "
+        "(or a validation file)",
+    )
+    zero_shot.add_argument(
+        "--zero_shot_max_samples", type=int, default=500, help="each task's first N validation (and train) examples"
+    )
     args = parser.parse_args(argv)
 
     if (args.train_files is None) == (args.dataset_name is None):
         parser.error("give either --train_files or --dataset_name")
     positive = ["per_device_train_batch_size", "per_device_eval_batch_size", "checkpointing_steps", "eval_steps"]
-    positive += ["logging_steps"]
+    positive += ["logging_steps", "zero_shot_max_samples"]
     positive += ["gradient_accumulation_steps", "max_steps", "max_eval_samples", "new_vocab_merges", "block_size"]
     for name in positive:
         if getattr(args, name) is not None and getattr(args, name) < 1:
@@ -155,6 +177,11 @@ def parse_args(argv=None):
         parser.error("--config_overrides builds a new model; it cannot change --model_name_or_path's")
     if args.new_vocab_merges and (args.model_name_or_path or args.tokenizer_name):
         parser.error("--new_vocab_merges learns a new vocabulary; it cannot be used with a given model or tokenizer")
+    tasks = [text.partition("=") for text in args.zero_shot_tasks]
+    for text, (task, equals, path) in zip(args.zero_shot_tasks, tasks, strict=True):
+        if not equals or not path or task not in ZERO_SHOT_TASKS:
+            parser.error(f"--zero_shot_tasks {text!r}: not TASK=PATH with a task of {', '.join(ZERO_SHOT_TASKS)}")
+    args.zero_shot_tasks = {task: Path(path) for task, _, path in tasks}
     return args
 
 
@@ -357,9 +384,9 @@ def evaluate(model, tokens: np.ndarray, starts: np.ndarray, block_size: int, bat
     weights = torch.cat([torch.ones(len(mine)), torch.zeros(share - len(mine))]).double()
     mine = np.concatenate([mine, np.full(share - len(mine), starts[0])])
     totals = torch.zeros(2, dtype=torch.float64, device=accelerator.device)  # [sum of token losses, tokens]
-    for first in range(0, share, batch_size):
-        batch = read_windows(tokens, mine[first : first + batch_size], block_size).to(accelerator.device)
-        weight = weights[first : first + batch_size].to(accelerator.device)
+    for offset in range(0, share, batch_size):
+        batch = read_windows(tokens, mine[offset : offset + batch_size], block_size).to(accelerator.device)
+        weight = weights[offset : offset + batch_size].to(accelerator.device)
         with accelerator.autocast():
             logits = model(batch, use_cache=False).logits
         # the summed loss of each window's predicted tokens (all but its first)
@@ -399,6 +426,62 @@ def plot_losses(history: dict, unigram_loss: float, path: Path):
         axes.plot(tokens, losses, "o-", label="validation")
     axes.set_xlabel("tokens seen")
     axes.set_ylabel("loss (nats per token)")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    partial = path.with_name(f".{path.name}.partial")
+    figure.savefig(partial, format="png", dpi=120)
+    pyplot.close(figure)
+    partial.replace(path)
+
+
+def load_zero_shot_tasks(args) -> dict[str, tuple]:
+    """The validation and training examples (the first `--zero_shot_max_samples` of each) of every
+    `--zero_shot_tasks` task, read before training so that bad data stops the run at once."""
+    tasks = {}
+    for task, path in args.zero_shot_tasks.items():
+        try:
+            if path.is_file():
+                splits = load_task(task, validation_file=path)
+            else:
+                splits = load_task(task, path)
+        except DataError as error:
+            raise UsageError(f"--zero_shot_tasks {task}: {error}") from error
+        if "validation" not in splits:
+            raise UsageError(f"--zero_shot_tasks {task}: {path} has no validation split")
+        if check_heuristic(task, None, 0) == "threshold" and "train" not in splits:
+            raise UsageError(f"--zero_shot_tasks {task}: the threshold is fitted on a training split, {path} has none")
+        train = first(splits["train"], args.zero_shot_max_samples) if "train" in splits else []
+        tasks[task] = (first(splits["validation"], args.zero_shot_max_samples), train)
+    return tasks
+
+
+def zero_shot_metrics(accelerator, model, tokenizer, tasks: dict, batch_size: int) -> dict:
+    """Every task's metrics under GPT-1's zero-shot heuristic, as `<task>_<metric>`, each process scoring a share."""
+    model = accelerator.unwrap_model(model)
+    model.eval()
+    metrics = {}
+    with accelerator.autocast():
+        for task, (examples, train) in tasks.items():
+            heuristic = check_heuristic(task, None, 0)
+            results, _ = evaluate_zero_shot(
+                accelerator, model, tokenizer, task, heuristic, 0, examples, train, batch_size=batch_size
+            )
+            for name, value in results.items():
+                if name.startswith("eval_") and name not in COUNTS:
+                    metrics[f"{task}_{name.removeprefix('eval_')}"] = value
+    model.train()
+    return metrics
+
+
+def plot_zero_shot(history: list, path: Path):
+    """Each zero-shot metric against tokens seen (the paper's figure 2, right), as a PNG renamed into place."""
+    figure, axes = pyplot.subplots(figsize=(7, 4.5))
+    for name in dict.fromkeys(name for _, metrics in history for name in metrics):
+        points = [(seen, metrics[name]) for seen, metrics in history if name in metrics]
+        axes.plot(*zip(*points, strict=True), "o-", label=name.replace("_", " "))
+    axes.set_xlabel("tokens seen")
+    axes.set_ylabel("zero-shot score")
     axes.grid(alpha=0.3)
     axes.legend()
     figure.tight_layout()
@@ -464,6 +547,9 @@ def pretrain(args):
     for path in args.train_files or []:
         if not path.is_file():
             raise UsageError(f"{path}: no such file")
+    if args.zero_shot_tasks and accelerator.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED):
+        raise UsageError("--zero_shot_tasks scores on each process alone; it cannot run under FSDP or DeepSpeed")
+    zero_shot_tasks = load_zero_shot_tasks(args)
 
     cache_dir = args.cache_dir or Path(datasets.config.HF_DATASETS_CACHE) / "gpt1_pretraining"
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -504,7 +590,7 @@ def pretrain(args):
         # the earlier run's checkpoints, logs and outputs would be taken for this run's
         for old in [*checkpoints(args.output_dir, CHECKPOINT_PREFIX), args.output_dir / "runs"]:
             shutil.rmtree(old, ignore_errors=True)
-        for name in ("all_results.json", "loss.png", "model.safetensors", "config.json"):
+        for name in ("all_results.json", "loss.png", "zero_shot.png", "model.safetensors", "config.json"):
             (args.output_dir / name).unlink(missing_ok=True)
     accelerator.wait_for_everyone()
     args.output_dir.mkdir(parents=True, exist_ok=True)
@@ -529,12 +615,13 @@ def pretrain(args):
             f"to {args.gradient_accumulation_steps}: set one of them to agree"
         )
 
-    history = {"train": [], "eval": []}  # [tokens seen, loss] pairs, for the plot
+    # [tokens seen, loss] pairs and [tokens seen, {zero-shot metric: value}] pairs, for the plots
+    history = {"train": [], "eval": [], "zero_shot": []}
     update = 0
     if checkpoint is not None:
         accelerator.load_state(str(checkpoint))
         update = checkpoint_number(checkpoint, CHECKPOINT_PREFIX)
-        history = json.loads((checkpoint / "history.json").read_text())
+        history = {"zero_shot": [], **json.loads((checkpoint / "history.json").read_text())}
         logger.info("Resumed from %s at update %d", checkpoint, update)
     eval_starts = validation_starts(len(validation_tokens), block_size, args.max_eval_samples)
     tokens_per_update = global_batch * block_size
@@ -583,9 +670,17 @@ def pretrain(args):
             history["eval"].append([tokens_seen, eval_loss])
             logs.update(eval_loss=eval_loss, eval_perplexity=math.exp(eval_loss))
             progress.write(f"update {update}: validation loss {eval_loss:.4f}, perplexity {math.exp(eval_loss):.2f}")
+        checkpointing = update % args.checkpointing_steps == 0 or update == total_updates
+        if zero_shot_tasks and checkpointing:
+            metrics = zero_shot_metrics(
+                accelerator, model, tokenizer, zero_shot_tasks, args.per_device_eval_batch_size
+            )
+            history["zero_shot"].append([tokens_seen, metrics])
+            logs.update({f"zero_shot_{name}": value for name, value in metrics.items()})
+            progress.write(f"update {update}: zero-shot " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
         if logs:
             accelerator.log(logs, step=update)
-        if update % args.checkpointing_steps == 0 or update == total_updates:
+        if checkpointing:
             save_checkpoint(accelerator, args.output_dir / f"{CHECKPOINT_PREFIX}{update}", checkpoint_files())
     progress.close()
 
@@ -604,8 +699,12 @@ def pretrain(args):
         "num_parameters": num_parameters,
         "num_processes": accelerator.num_processes,
     }
+    if history["zero_shot"]:
+        results.update({f"zero_shot_{name}": value for name, value in history["zero_shot"][-1][1].items()})
     if accelerator.is_main_process:
         plot_losses(history, math.log(unigram), args.output_dir / "loss.png")
+        if history["zero_shot"]:
+            plot_zero_shot(history["zero_shot"], args.output_dir / "zero_shot.png")
     save_final(accelerator, model, tokenizer, args.output_dir, results)
     accelerator.end_training()
     return results

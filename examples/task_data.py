@@ -682,3 +682,56 @@ def race_questions(where: str, article: dict, level: str, first: int = 0) -> lis
             }
         )
     return rows
+
+
+WINOGRAD_COLUMNS = ("sentence", "option1", "option2", "answer")
+
+
+def load_winograd(data_dir=None, train_file=None, validation_file=None, test_file=None) -> datasets.DatasetDict:
+    """Winograd-style sentences (WSC, DPRD, WinoGrande) from csv / tsv / json files in WinoGrande's layout:
+    `sentence` with one blank `_` where an option goes, `option1`, `option2`, `answer` (1 or 2), optional `id`.
+    Rows are `id`, `text` (the sentence), `choices` and `label`, as for the other multiple-choice tasks."""
+    files = given_files(data_dir, train=train_file, validation=validation_file, test=test_file)
+    if not files:
+        raise DataError("Winograd sentences have no original layout here: pass --validation_file (and --train_file)")
+    features = datasets.Features(MULTIPLE_CHOICE_FEATURES)
+    return datasets.DatasetDict(
+        {split: rows_in_memory(winograd_rows(path), features) for split, path in files.items()}
+    )
+
+
+def winograd_rows(path: Path) -> list[dict]:
+    """A Winograd file's sentences, each checked for its one blank and its answer."""
+    table = read_table(path)
+    missing = [column for column in WINOGRAD_COLUMNS if column not in table.columns]
+    if missing:
+        raise DataError(f"{path} lacks the Winograd columns {', '.join(missing)}")
+    rows = []
+    for number, (where, record) in enumerate(table.records()):
+        sentence = text_cell(record, "sentence", where)
+        if sentence.count("_") != 1:
+            raise DataError(f"{where}, column 'sentence': {sentence!r} must hold one blank '_'")
+        answer = str(cell(record, "answer", where)).strip()
+        if answer not in ("1", "2"):
+            raise DataError(f"{where}, column 'answer': {answer!r} is not 1 or 2")
+        rows.append(
+            {
+                "id": str(record.get("id", number)),
+                "text": sentence,
+                "choices": [text_cell(record, "option1", where), text_cell(record, "option2", where)],
+                "label": int(answer) - 1,
+            }
+        )
+    return rows
+
+
+# the loaders of the multiple-choice tasks, by name; every other task name is a GLUE-style task of `TASKS`
+MULTIPLE_CHOICE_LOADERS = {"story_cloze": load_story_cloze, "race": load_race, "winograd": load_winograd}
+
+
+def load_task(name: str, data_dir=None, train_file=None, validation_file=None) -> datasets.DatasetDict:
+    """Any task's splits by its name (`cola`, `RTE`, `story_cloze`, `race`, `winograd`, ...)."""
+    loader = MULTIPLE_CHOICE_LOADERS.get(name.lower().replace("-", "_"))
+    if loader is not None:
+        return loader(data_dir, train_file=train_file, validation_file=validation_file)
+    return load_glue(name, data_dir, train_file=train_file, validation_file=validation_file)

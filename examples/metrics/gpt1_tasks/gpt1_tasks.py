@@ -40,6 +40,7 @@ TASKS = {
     "scitail": (("accuracy",), 2),
     "story_cloze": (("accuracy",), 2),
     "race": (("accuracy",), 4),
+    "winograd": (("accuracy",), 2),
 }
 
 _GPT1_CITATION = """\

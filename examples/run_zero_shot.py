@@ -1,0 +1,184 @@
+"""accelerate launch examples/run_zero_shot.py --model_name_or_path out/lm --task_name story_cloze \\
+    --data_dir path/to/story_cloze --num_fewshot 0 --output_dir out/zero_shot_story_cloze
+
+Evaluate a language model on a task with no fine-tuning (`modeling_gpt1.zero_shot`): GPT-1's zero-shot heuristics
+(CoLA's fitted threshold, SST-2's "very", RACE's and Story Cloze's answer log-probabilities, Winograd
+substitution) or GPT-3-style prompts with `--num_fewshot` solved training examples (`max`: as many as fit).
+Data as the fine-tuning scripts read it (`task_data.py`): `--data_dir` in the task's original layout, or
+`--train_file/--validation_file`; Winograd sentences from files in WinoGrande's layout. Writes `all_results.json`
+(`eval_<metric>`, the examples, the shots per prompt, how many prompts were cut or held fewer shots) and the
+predictions with their scores to `predictions_<split>.jsonl`. A GPT-2 folder is converted with
+`convert.from_gpt2`.
+"""
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import gather_object
+from finetuning import first, write_atomically
+from task_data import DataError, load_task
+from task_metrics import load_task_metric
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+from modeling_gpt1 import convert
+from modeling_gpt1.zero_shot import MAX_SHOTS, TASKS, check_heuristic, evaluate_task
+
+SCRIPT = "run_zero_shot.py"
+# the results of `evaluate` that are counts, not the task's metrics
+COUNTS = ("eval_samples", "eval_mean_shots", "eval_truncated", "eval_fewer_shots", "eval_runtime")
+
+
+def shot_count(value: str) -> int | str:
+    """`--num_fewshot`: an integer >= 0, or `max`."""
+    if value == MAX_SHOTS:
+        return value
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0 or {MAX_SHOTS!r}, got {value!r}")
+    return int(value)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
+    parser.add_argument("--model_name_or_path", required=True, help="a folder or Hub id of a causal LM")
+    parser.add_argument("--task_name", required=True, help=", ".join(TASKS))
+    parser.add_argument(
+        "--heuristic",
+        default=None,
+        help="default: GPT-1's for the task without shots (cola threshold, sst2 very, race answer, story_cloze "
+        "ending, winograd substitution), else prompt",
+    )
+    parser.add_argument("--num_fewshot", type=shot_count, default=0, help=f"shots per prompt, or {MAX_SHOTS}")
+    parser.add_argument("--data_dir", type=Path, default=None, help="the task's files in their original layout")
+    parser.add_argument("--train_file", type=Path, default=None, help="shots, and CoLA's threshold, come from it")
+    parser.add_argument("--validation_file", type=Path, default=None)
+    parser.add_argument("--output_dir", type=Path, required=True)
+    parser.add_argument("--per_device_eval_batch_size", type=int, default=8, help="examples per scoring batch")
+    parser.add_argument("--max_eval_samples", type=int, default=None, help="the split's first N examples")
+    parser.add_argument("--max_train_samples", type=int, default=None, help="the training split's first N examples")
+    parser.add_argument("--seed", type=int, default=42, help="draws each example's shots")
+    args = parser.parse_args(argv)
+    args.task_name = args.task_name.lower().replace("-", "")
+    args.task_name = {"storycloze": "story_cloze"}.get(args.task_name, args.task_name)
+    if args.task_name not in TASKS:
+        parser.error(f"unknown task {args.task_name!r}; the tasks are {', '.join(TASKS)}")
+    try:
+        args.heuristic = check_heuristic(args.task_name, args.heuristic, args.num_fewshot)
+    except ValueError as error:
+        parser.error(str(error))
+    for name in ("per_device_eval_batch_size", "max_eval_samples", "max_train_samples"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    return args
+
+
+def load_model(name_or_path: str):
+    """The tokenizer and our causal LM; GPT-2 (a folder of transformers' GPT2LMHeadModel) is converted."""
+    tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    if AutoConfig.from_pretrained(name_or_path).model_type == "gpt2":
+        return tokenizer, convert.from_gpt2(name_or_path)
+    return tokenizer, AutoModelForCausalLM.from_pretrained(name_or_path)
+
+
+def evaluate(
+    accelerator: Accelerator,
+    model,
+    tokenizer,
+    task: str,
+    heuristic: str,
+    num_fewshot,
+    examples,
+    train_examples,
+    seed: int = 42,
+    batch_size: int = 8,
+) -> tuple[dict, list[dict]]:
+    """The task's metrics (`eval_<metric>`, with the counts of shots, cut and short prompts) and the rows of
+    predictions, each process scoring its share of `examples` with the same CoLA threshold."""
+    started = time.perf_counter()
+    with accelerator.split_between_processes(list(examples)) as mine:
+        evaluation = evaluate_task(
+            model, tokenizer, task, mine, list(train_examples), heuristic, num_fewshot, seed, batch_size
+        ) if mine else None  # fmt: skip
+        rows = []
+        if evaluation is not None:
+            for example, prediction, scores, shots in zip(
+                mine, evaluation.predictions, evaluation.scores, evaluation.shots, strict=True
+            ):
+                row = {"id": example["id"], "prediction": prediction, "label": example["label"], "scores": scores}
+                rows.append({**row, "shots": shots})
+        counts = [(evaluation.truncated, evaluation.fewer_shots, evaluation.threshold) if evaluation else (0, 0, None)]
+    rows, counts = gather_object(rows), gather_object(counts)
+    metric = load_task_metric(task)
+    scores = metric.compute(predictions=[r["prediction"] for r in rows], references=[r["label"] for r in rows])
+    results = {
+        "task": task,
+        "heuristic": heuristic,
+        "num_fewshot": num_fewshot,
+        **{f"eval_{name}": value for name, value in scores.items()},
+        "eval_samples": len(rows),
+        "eval_mean_shots": sum(r["shots"] for r in rows) / len(rows),
+        "eval_truncated": sum(truncated for truncated, _, _ in counts),
+        "eval_fewer_shots": sum(fewer for _, fewer, _ in counts),
+        "eval_runtime": round(time.perf_counter() - started, 2),
+    }
+    thresholds = {threshold for _, _, threshold in counts if threshold is not None}
+    if thresholds:
+        results["threshold"] = thresholds.pop()
+    return results, rows
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    try:
+        splits = load_task(args.task_name, args.data_dir, args.train_file, args.validation_file)
+    except DataError as error:
+        sys.exit(f"{SCRIPT}: error: {error}")
+    if "validation" not in splits:
+        sys.exit(f"{SCRIPT}: error: no validation split for {args.task_name}; give --validation_file")
+    examples = first(splits["validation"], args.max_eval_samples)
+    train_examples = first(splits["train"], args.max_train_samples) if "train" in splits else []
+    if args.num_fewshot not in (0, MAX_SHOTS) and args.num_fewshot > len(train_examples):
+        count = len(train_examples)
+        sys.exit(f"{SCRIPT}: error: --num_fewshot {args.num_fewshot} exceeds the {count} training examples")
+
+    accelerator = Accelerator()
+    try:
+        tokenizer, model = load_model(args.model_name_or_path)
+    except (OSError, ValueError) as error:
+        sys.exit(f"{SCRIPT}: error: cannot load {args.model_name_or_path}: {error}")
+    model = model.to(accelerator.device).eval()
+    try:
+        results, rows = evaluate(
+            accelerator, model, tokenizer, args.task_name, args.heuristic, args.num_fewshot, examples, train_examples,
+            args.seed, args.per_device_eval_batch_size,
+        )  # fmt: skip
+    except ValueError as error:  # too many shots, an answer longer than the context, a Winograd row without blank
+        sys.exit(f"{SCRIPT}: error: {error}")
+    if results["eval_truncated"]:
+        logging.warning(
+            "%d of %d prompts were longer than the model's context and lost their start",
+            results["eval_truncated"], results["eval_samples"],
+        )  # fmt: skip
+    if results["eval_fewer_shots"]:
+        logging.warning(
+            "%d of %d prompts could not hold %s shots and hold as many as fit",
+            results["eval_fewer_shots"], results["eval_samples"], args.num_fewshot,
+        )  # fmt: skip
+    if accelerator.is_main_process:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+        lines = "".join(json.dumps(row) + "\n" for row in rows)
+        write_atomically(args.output_dir / "predictions_validation.jsonl", lines)
+        write_atomically(args.output_dir / "all_results.json", json.dumps(results, indent=2) + "\n")
+        print(json.dumps(results, indent=2))
+    return results
+
+
+if __name__ == "__main__":
+    torch.set_grad_enabled(False)
+    main()
