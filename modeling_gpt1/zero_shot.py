@@ -386,8 +386,8 @@ def evaluate_task(
 
     Shots are drawn in a random order and added until the next one does not fit: with `num_fewshot="max"` that is
     all a prompt holds; a prompt that cannot hold the shots asked for holds fewer (counted in `fewer_shots`); one
-    that cannot fit even without shots loses its start (counted in `truncated`). `cached=False` scores with the reference
-    `score_one_at_a_time` instead of `score_candidates`.
+    that cannot fit even without shots loses its start (counted in `truncated`). `cached=False` scores with the
+    reference `score_one_at_a_time` instead of `score_candidates`.
     """
     heuristic = check_heuristic(task, heuristic, num_fewshot)
     if not len(examples):
