@@ -196,9 +196,10 @@ def build_tokenizer(args):
         raise UsageError(f"cannot load the tokenizer {source}: {error}") from error
 
 
-def parse_overrides(text: str) -> dict:
-    """`"n_layer=2,n_embd=64"` as typed config fields, through transformers' own parser."""
-    probe = GPT1Config()
+def parse_overrides(text: str, config_name: str) -> dict:
+    """`"n_layer=2,n_embd=64"` as typed config fields, through transformers' own parser (which types a field by
+    its value in the preset, so that a preset's `sliding_window` can be changed)."""
+    probe = GPT1Config.from_preset(config_name) if config_name in CONFIG_PRESETS else GPT1Config()
     try:
         probe.update_from_string(text)
     except ValueError as error:
@@ -208,7 +209,7 @@ def parse_overrides(text: str) -> dict:
 
 def build_config(args, vocab_size: int) -> GPT1Config:
     """The config of the model to pretrain: a preset or a config file, the overrides on top, the vocabulary's size."""
-    overrides = parse_overrides(args.config_overrides) if args.config_overrides else {}
+    overrides = parse_overrides(args.config_overrides, args.config_name) if args.config_overrides else {}
     try:
         if args.model_name_or_path:
             return GPT1Config.from_pretrained(args.model_name_or_path)

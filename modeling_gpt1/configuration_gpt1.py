@@ -1,9 +1,12 @@
 """GPT-1 configuration: the paper's network and fine-tuning settings as transformers fields."""
 
+import copy
+
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
 CLASSIFIER_TYPES = ("multiple_choice", "pooled")
+LAYER_TYPES = ("full_attention", "sliding_attention")
 
 # Where each Auto class finds our code in a saved folder, so that `trust_remote_code=True` loads
 # work in a process that never imported this package. `register_for_auto_class` (in __init__.py)
@@ -16,14 +19,28 @@ AUTO_MAP = {
     "AutoModelForMultipleChoice": "modeling_gpt1.GPT1ForMultipleChoice",
 }
 
+# GPT-2's options and vocabulary, shared by the GPT-2 and GPT-3 presets
+GPT2_OPTIONS = {"vocab_size": 50257, "pre_layer_norm": True, "scale_residual_init": True}
+
 # Named sizes for `GPT1Config.from_preset` (and `--config_name` of examples/run_pretraining.py): the paper's network,
 # and a small one that pretrains in minutes on a CPU (the quick start, the ablation in miniature). GPT-1's init std
 # of 0.02 suits its 768 width; at 128 the model stays at the unigram level far longer, so the small one uses 0.1.
 CONFIG_PRESETS = {
     "gpt1": {},
     "gpt1-mini": {"n_layer": 4, "n_embd": 128, "n_head": 4, "n_positions": 128, "initializer_range": 0.1},
-    # GPT-2 small's shape and options (124M parameters with GPT-2's 50,257-token vocabulary)
-    "gpt2": {"vocab_size": 50257, "n_positions": 1024, "pre_layer_norm": True, "scale_residual_init": True},
+    # the four GPT-2 sizes (124M, 355M, 774M, 1.56B parameters)
+    "gpt2": {**GPT2_OPTIONS, "n_positions": 1024},
+    "gpt2-medium": {**GPT2_OPTIONS, "n_positions": 1024, "n_layer": 24, "n_embd": 1024, "n_head": 16},
+    "gpt2-large": {**GPT2_OPTIONS, "n_positions": 1024, "n_layer": 36, "n_embd": 1280, "n_head": 20},
+    "gpt2-xl": {**GPT2_OPTIONS, "n_positions": 1024, "n_layer": 48, "n_embd": 1600, "n_head": 25},
+    # GPT-3 Small's shape (125M parameters) with its dense and locally banded layers in turn. The GPT-3 paper gives
+    # no band width; 256 is our choice.
+    "gpt3-small": {
+        **GPT2_OPTIONS,
+        "n_positions": 2048,
+        "layer_types": ["full_attention", "sliding_attention"] * 6,
+        "sliding_window": 256,
+    },
 }
 
 
@@ -49,6 +66,16 @@ class GPT1Config(PreTrainedConfig):
             of the last block with a final LayerNorm (`ln_f`), as GPT-2.
         scale_residual_init: draw the weights of the projections that end each residual branch
             (`attn.c_proj`, `mlp.c_proj`) from N(0, initializer_range / sqrt(2 x layers)), as GPT-2.
+
+    GPT-3's alternating dense and locally banded attention, named as transformers' Mistral, Gemma 2 and GPT-OSS
+    name it (so that `DynamicCache(config=...)` keeps only the band's keys for local layers); both None by default,
+    every layer dense:
+
+    Args:
+        layer_types: one entry per layer, `"full_attention"` (dense causal) or `"sliding_attention"` (local).
+            When None and `sliding_window` is set, every layer is local, as in transformers.
+        sliding_window: the local layers' band: the query at position i sees the keys at j with
+            i - sliding_window < j <= i, itself and the `sliding_window - 1` tokens before it.
     """
 
     model_type = "gpt1"
@@ -83,6 +110,8 @@ class GPT1Config(PreTrainedConfig):
     classifier_type: str = "multiple_choice"
     pre_layer_norm: bool = False
     scale_residual_init: bool = False
+    layer_types: list[str] | None = None
+    sliding_window: int | None = None
     start_token_id: int | None = 40478
     delimiter_token_id: int | None = 40479
     extract_token_id: int | None = 40480
@@ -91,6 +120,10 @@ class GPT1Config(PreTrainedConfig):
         super().__post_init__(**kwargs)
         if self.intermediate_size is None:
             self.intermediate_size = 4 * self.hidden_size
+        if self.layer_types is None and self.sliding_window is not None:
+            # a window without layer types makes every layer local (transformers' convention), said per layer so
+            # that the model and the cache agree
+            self.layer_types = ["sliding_attention"] * self.num_hidden_layers
         if getattr(self, "auto_map", None) is None:
             self.auto_map = dict(AUTO_MAP)
         self._check_fields()
@@ -120,6 +153,21 @@ class GPT1Config(PreTrainedConfig):
             raise ValueError(
                 f"GPT1Config.classifier_type must be one of {CLASSIFIER_TYPES}, got {self.classifier_type!r}"
             )
+        if self.sliding_window is not None and self.sliding_window < 1:
+            raise ValueError(f"GPT1Config.sliding_window must be positive (or None), got {self.sliding_window}")
+        if self.layer_types is not None:
+            unknown = [layer_type for layer_type in self.layer_types if layer_type not in LAYER_TYPES]
+            if unknown:
+                raise ValueError(f"GPT1Config.layer_types entries must be one of {LAYER_TYPES}, got {unknown[0]!r}")
+            if len(self.layer_types) != self.num_hidden_layers:
+                raise ValueError(
+                    f"GPT1Config.layer_types has {len(self.layer_types)} entries, but num_hidden_layers is "
+                    f"{self.num_hidden_layers}; give one per layer"
+                )
+            if "sliding_attention" in self.layer_types and self.sliding_window is None:
+                raise ValueError(
+                    "GPT1Config.layer_types has sliding_attention layers, but sliding_window is None; set the window"
+                )
         task_ids = {}
         for name in ("start_token_id", "delimiter_token_id", "extract_token_id"):
             value = getattr(self, name)
@@ -137,10 +185,18 @@ class GPT1Config(PreTrainedConfig):
 
     @classmethod
     def from_preset(cls, name: str, **kwargs) -> "GPT1Config":
-        """The config of a named size (`CONFIG_PRESETS`) with `kwargs` on top."""
+        """The config of a named size (`CONFIG_PRESETS`) with `kwargs` on top.
+
+        A preset's `layer_types` pattern repeats to the depth that `kwargs` ask for, unless they give their own.
+        """
         if name not in CONFIG_PRESETS:
             raise ValueError(f"unknown GPT-1 preset {name!r}; the presets are {', '.join(CONFIG_PRESETS)}")
-        return cls(**{**CONFIG_PRESETS[name], **kwargs})
+        preset = copy.deepcopy(CONFIG_PRESETS[name])  # the config must not share the preset's lists
+        depth = kwargs.get("n_layer", kwargs.get("num_hidden_layers"))
+        if "layer_types" in preset and "layer_types" not in kwargs and depth is not None:
+            pattern = preset["layer_types"]
+            preset["layer_types"] = [pattern[i % len(pattern)] for i in range(depth)]
+        return cls(**{**preset, **kwargs})
 
     def validate_token_ids(self):
         """Replaces transformers' warning: the fine-tuning token ids may lie past a plain LM's vocabulary."""

@@ -4,7 +4,10 @@ A 12-layer decoder-only Transformer: token + learned position embeddings, then b
 self-attention and a GELU MLP. Where it departs from GPT-2: each block normalises AFTER its
 residual sums (`ln_1(x + attn(x))`, `ln_2(n + mlp(n))`), there is no final LayerNorm, no
 residual-scaled init, 512 positions and a 40,478-token BPE vocabulary. GPT-2's pre-LN blocks with a final
-LayerNorm and its scaled init are config options (`pre_layer_norm`, `scale_residual_init`), off by default.
+LayerNorm and its scaled init are config options (`pre_layer_norm`, `scale_residual_init`), off by default. So is
+GPT-3's attention, dense and locally banded layers in turn (`layer_types`, `sliding_window`, as transformers'
+Mistral and Gemma 2 name them): a local layer's query sees only the `sliding_window` latest keys, itself included,
+through a banded mask from transformers' mask helpers, and the KV cache keeps only those keys for it.
 
 Where it departs from transformers' port (`models/openai`), which it otherwise matches number for
 number: attention goes through transformers' backends (SDPA by default, eager, flash, flex) rather
@@ -26,7 +29,7 @@ from transformers import GenerationMixin, PreTrainedModel
 from transformers import initialization as init
 from transformers.activations import ACT2FN
 from transformers.cache_utils import Cache, DynamicCache
-from transformers.masking_utils import create_causal_mask
+from transformers.masking_utils import create_causal_mask, create_sliding_window_causal_mask
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS, slice_logits_to_keep
@@ -37,6 +40,9 @@ from transformers.utils.output_capturing import OutputRecorder, capture_outputs
 from .configuration_gpt1 import GPT1Config
 
 IGNORE_INDEX = -100
+
+# the mask helper of each layer type: causal for dense layers, banded causal for local ones
+MASK_FUNCTIONS = {"full_attention": create_causal_mask, "sliding_attention": create_sliding_window_causal_mask}
 
 
 def dropout_mask(shape: torch.Size, p: float, device: torch.device) -> torch.Tensor:
@@ -99,6 +105,9 @@ class GPT1Attention(nn.Module):
         self.scaling = self.head_dim**-0.5
         self.attention_dropout = config.attn_pdrop
         self.is_causal = True
+        self.attention_type = config.layer_types[layer_idx] if config.layer_types is not None else "full_attention"
+        # flash attention reads the band from here; the other backends get it through the mask
+        self.sliding_window = config.sliding_window if self.attention_type == "sliding_attention" else None
         self.c_attn = nn.Linear(config.hidden_size, 3 * config.hidden_size)
         self.c_proj = nn.Linear(config.hidden_size, config.hidden_size)
         self.c_proj.ends_residual_branch = True  # for GPT-2's scaled init
@@ -130,6 +139,7 @@ class GPT1Attention(nn.Module):
             attention_mask,
             dropout=self.attention_dropout if self.training else 0.0,
             scaling=self.scaling,
+            sliding_window=self.sliding_window,
             **kwargs,
         )
         # [batch, seq, heads, head_dim] -> [batch, seq, hidden]
@@ -160,6 +170,7 @@ class GPT1Block(GradientCheckpointingLayer):
         super().__init__()
         self.pre_layer_norm = config.pre_layer_norm
         self.attn = GPT1Attention(config, layer_idx)
+        self.attention_type = self.attn.attention_type
         self.ln_1 = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_epsilon)
         self.mlp = GPT1MLP(config)
         self.ln_2 = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_epsilon)
@@ -247,9 +258,15 @@ class GPT1Model(GPT1PreTrainedModel):
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("GPT1Model needs exactly one of input_ids or inputs_embeds")
         if use_cache and past_key_values is None and not self.training:
-            # training builds no cache unless one is passed in: nothing would read it
+            # training builds no cache unless one is passed in: nothing would read it. With the config, local
+            # layers get sliding cache layers, which keep only the band's keys.
             past_key_values = DynamicCache(config=self.config)
+        # a sliding cache layer counts every token it has seen, not the few it keeps, so layer 0 gives the length
         past_length = past_key_values.get_seq_length() if past_key_values is not None else 0
+        masks = None
+        if isinstance(attention_mask, dict):
+            # built ahead by generate for a compileable cache (`create_masks_for_generate` below), one per layer type
+            masks, attention_mask = attention_mask, None
         batch_size, seq_length = input_ids.shape if input_ids is not None else inputs_embeds.shape[:2]
         if not is_torchdynamo_compiling():
             self._check_inputs(input_ids, attention_mask, position_ids, batch_size, seq_length, past_length)
@@ -264,19 +281,16 @@ class GPT1Model(GPT1PreTrainedModel):
         elif position_ids is None:
             position_ids = torch.arange(past_length, past_length + seq_length, device=inputs_embeds.device)[None]
 
-        causal_mask = create_causal_mask(
-            config=self.config,
-            inputs_embeds=inputs_embeds,
-            attention_mask=attention_mask,
-            past_key_values=past_key_values,
-            position_ids=mask_position_ids,
-        )
+        if masks is None:
+            masks = create_attention_masks(
+                self.config, inputs_embeds, attention_mask, past_key_values, mask_position_ids
+            )
         hidden_states = self.drop(inputs_embeds + self.positions_embed(position_ids))
         for block in self.h:
             # the cache goes by keyword: checkpointing drops it from the recomputation only then
             hidden_states = block(
                 hidden_states,
-                attention_mask=causal_mask,
+                attention_mask=masks[block.attention_type],
                 past_key_values=past_key_values,
                 position_ids=position_ids,
                 **kwargs,
@@ -362,6 +376,13 @@ class GPT1LMHeadModel(GPT1PreTrainedModel, GenerationMixin):
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
         )
+
+    def create_masks_for_generate(
+        self, config, inputs_embeds, attention_mask, past_key_values, position_ids=None, **kwargs
+    ) -> dict[str, torch.Tensor | None]:
+        """The masks generate builds ahead of each step for a compileable cache, keyed by layer type as the trunk
+        reads them (transformers' own function needs `config.layer_types`, which is None for GPT-1)."""
+        return create_attention_masks(config, inputs_embeds, attention_mask, past_key_values, position_ids)
 
     def _validate_generated_length(self, generation_config, input_ids_length, has_default_max_length):
         """transformers' length checks, plus refusing up front to generate past the learned positions."""
@@ -575,6 +596,29 @@ class GPT1ForMultipleChoice(GPT1DoubleHeads):
     """`GPT1DoubleHeads` with the multiple-choice classifier (one score per sequence)."""
 
     fixed_classifier_type = "multiple_choice"
+
+
+def create_attention_masks(
+    config: GPT1Config,
+    inputs_embeds: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    past_key_values: Cache | None,
+    position_ids: torch.LongTensor | None,
+) -> dict[str, torch.Tensor | None]:
+    """The attention mask of each layer type the model has (only the causal one for GPT-1), from transformers' helpers.
+
+    Each is None, a 4-D mask or a flex BlockMask, as the backend in `config._attn_implementation` takes it.
+    """
+    return {
+        layer_type: MASK_FUNCTIONS[layer_type](
+            config=config,
+            inputs_embeds=inputs_embeds,
+            attention_mask=attention_mask,
+            past_key_values=past_key_values,
+            position_ids=position_ids,
+        )
+        for layer_type in dict.fromkeys(config.layer_types or ["full_attention"])
+    }
 
 
 def check_lm_labels(labels: torch.Tensor, inputs: torch.Tensor, config: GPT1Config):

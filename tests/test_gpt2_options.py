@@ -3,7 +3,7 @@
 
 import pytest
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel
+from transformers import GPT2Config, GPT2LMHeadModel, OpenAIGPTConfig, OpenAIGPTLMHeadModel
 
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel
 from modeling_gpt1.convert import from_gpt2, to_openai_gpt
@@ -79,6 +79,31 @@ def test_gpt2_preset_is_gpt2_small():
         gpt2.n_layer,
     )
     assert config.pre_layer_norm and config.scale_residual_init
+
+
+@pytest.mark.parametrize(
+    "name, n_layer, n_embd, n_head",
+    [("gpt2", 12, 768, 12), ("gpt2-medium", 24, 1024, 16), ("gpt2-large", 36, 1280, 20), ("gpt2-xl", 48, 1600, 25)],
+)
+def test_gpt2_size_presets_count_gpt2s_parameters(name, n_layer, n_embd, n_head):
+    """Built on the meta device (no memory), each preset has the parameter count of transformers' GPT-2 of its
+    shape, the tied output embedding counted once."""
+    config = GPT1Config.from_preset(name)
+    assert (config.n_layer, config.n_embd, config.n_head, config.n_positions) == (n_layer, n_embd, n_head, 1024)
+    assert config.pre_layer_norm and config.scale_residual_init and config.layer_types is None
+    with torch.device("meta"):
+        ours = GPT1LMHeadModel(config)
+        gpt2 = GPT2LMHeadModel(
+            GPT2Config(n_layer=n_layer, n_embd=n_embd, n_head=n_head, n_positions=1024, vocab_size=50257)
+        )
+    assert ours.num_parameters() == gpt2.num_parameters()
+
+
+def test_gpt1_preset_counts_transformers_openai_gpt_parameters():
+    with torch.device("meta"):
+        ours = GPT1LMHeadModel(GPT1Config.from_preset("gpt1"))
+        openai_gpt = OpenAIGPTLMHeadModel(OpenAIGPTConfig())
+    assert ours.num_parameters() == openai_gpt.num_parameters() == pytest.approx(116.5e6, rel=1e-3)
 
 
 def test_bad_sources_are_refused(gpt2_small):

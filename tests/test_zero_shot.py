@@ -271,3 +271,19 @@ def test_batches_keep_padded_inputs_within_the_context(tiny_lm):
     np.testing.assert_allclose(
         [s.total for scores in cached for s in scores], [s.total for scores in naive for s in scores], atol=1e-5
     )
+
+
+@pytest.mark.parametrize("attn_implementation", ["eager", "sdpa"])
+def test_cached_scores_with_local_attention(no_dropout_config, attn_implementation):
+    """GPT-3's banded layers keep only the band's keys in the cache; the scores still equal the reference."""
+    no_dropout_config.layer_types = ["sliding_attention", "full_attention"]
+    no_dropout_config.sliding_window = 5
+    torch.manual_seed(0)
+    model = GPT1LMHeadModel(no_dropout_config).eval()
+    model.set_attn_implementation(attn_implementation)
+    requests = random_requests(11, seed=2)
+    cached = score_candidates(model, requests, batch_size=4)
+    naive = score_one_at_a_time(model, requests)
+    np.testing.assert_allclose(
+        [s.total for scores in cached for s in scores], [s.total for scores in naive for s in scores], atol=1e-5
+    )
