@@ -277,7 +277,7 @@ def test_a_checkpoint_of_another_config_is_refused(finished, corpus, cache, caps
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        (["--config_name", "gpt5"], "neither a preset (gpt1, gpt1-mini, gpt2, gpt2-medium, gpt2-large, gpt2-xl, gpt3-small) nor a config file"),
+        (["--config_name", "gpt5"], "neither a preset (gpt1, gpt1-mini, gpt2, gpt2-medium, gpt2-large, gpt2-xl, gpt3"),
         (["--config_overrides", "n_layers=2"], "key n_layers isn't in the original config dict"),
         (
             ["--config_overrides", "n_layer=2,n_embd=30,n_head=4"],
