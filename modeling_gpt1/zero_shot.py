@@ -23,8 +23,9 @@ Examples are dicts with the columns of `examples/task_data.py`: `text`, `text_pa
 """
 
 import dataclasses
+import itertools
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -294,7 +295,7 @@ class PromptBuilder:
 
     def solved(self, example: dict) -> list[int]:
         """A training example with its answer, as a shot."""
-        context, candidates, skips = self.example_parts(example)
+        context, candidates, _ = self.example_parts(example)
         return context + candidates[example["label"]]
 
     def candidates(self, number: int, example: dict, num_fewshot: int | str) -> tuple[Candidates, int, bool]:
@@ -308,10 +309,9 @@ class PromptBuilder:
         if num_fewshot != 0:
             wanted = len(self.train_examples) if num_fewshot == MAX_SHOTS else num_fewshot
             # an example's shots are drawn from the seed and its id (or number) alone, on any process
-            key = example.get("id", number)
-            drawn = random.Random(f"{self.seed}:{key}").sample(range(len(self.train_examples)), wanted)
+            drawn = shot_order(f"{self.seed}:{example.get('id', number)}", len(self.train_examples))
             length = len(heading) + len(context)
-            for index in drawn:
+            for index in itertools.islice(drawn, wanted):
                 shot = self.solved(self.train_examples[index]) + self.separator
                 if length + len(shot) > budget:
                     break
@@ -322,6 +322,17 @@ class PromptBuilder:
         # an empty prefix (a sentence scored whole, a blank first) starts after a paragraph break
         prefix = prefix[-budget:] or self.separator
         return Candidates(prefix, continuations, skips), len(shots), truncated
+
+
+def shot_order(key: str, count: int) -> Iterator[int]:
+    """The indices 0..count-1 in a random order fixed by `key`, drawn lazily: the first K are the K shots, so an
+    example's shots for K are among its shots for K + 1."""
+    rng, seen = random.Random(key), set()
+    while len(seen) < count:
+        index = rng.randrange(count)
+        if index not in seen:
+            seen.add(index)
+            yield index
 
 
 def separator_ids(encode: Callable[[str], list[int]]) -> list[int]:

@@ -287,3 +287,15 @@ def test_cached_scores_with_local_attention(no_dropout_config, attn_implementati
     np.testing.assert_allclose(
         [s.total for scores in cached for s in scores], [s.total for scores in naive for s in scores], atol=1e-5
     )
+
+
+def test_the_shots_for_k_are_among_those_for_k_plus_one(tokenizer):
+    train = sentences(30, seed=3)
+    builder = PromptBuilder(tokenizer, "sst2", "prompt", 512, train)
+    example = {"id": "q", "text": "a big cat .", "label": 1}
+    prompts = [builder.candidates(0, example, k)[0].prefix for k in (1, 2, 3)]
+    query = len(builder.example_parts(example)[0])
+    # each prompt is the one before with one more shot after the others, before the example
+    for shorter, longer in zip(prompts, prompts[1:], strict=False):
+        assert len(longer) > len(shorter) and longer[-query:] == shorter[-query:]
+        assert longer[: len(shorter) - query] == shorter[:-query]
