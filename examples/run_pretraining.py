@@ -64,7 +64,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, get_cosine_schedul
 
 from modeling_gpt1 import CONFIG_PRESETS, GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
 from modeling_gpt1.zero_shot import TASKS as ZERO_SHOT_TASKS
-from modeling_gpt1.zero_shot import check_heuristic
+from modeling_gpt1.zero_shot import PromptBuilder, build_requests, check_heuristic
 
 matplotlib.use("Agg")  # files only, no display
 from matplotlib import pyplot  # noqa: E402
@@ -155,8 +155,8 @@ def parse_args(argv=None):
         nargs="+",
         default=[],
         metavar="TASK=PATH",
-        help=f"tasks of {', '.join(ZERO_SHOT_TASKS)}, each with its data folder in the original layout "
-        "(or a validation file)",
+        help=f"tasks of {', '.join(ZERO_SHOT_TASKS)}, each with its data folder in the original layout (or a "
+        "validation file); GPT-1's heuristic where the task has one, else its zero-shot prompt",
     )
     zero_shot.add_argument(
         "--zero_shot_max_samples", type=int, default=500, help="each task's first N validation (and train) examples"
@@ -457,6 +457,20 @@ def load_zero_shot_tasks(args) -> dict[str, tuple]:
     return tasks
 
 
+def check_zero_shot_prompts(tasks: dict, tokenizer, n_positions: int, seed: int):
+    """Build every zero-shot prompt once before training (tokenization only), so that one the model cannot score
+    stops the run now rather than at its first checkpoint."""
+    for task, (examples, train) in tasks.items():
+        heuristic = check_heuristic(task, None, 0)
+        try:
+            builder = PromptBuilder(tokenizer, task, heuristic, n_positions, train, seed)
+            build_requests(builder, examples, 0)
+            if heuristic == "threshold":
+                build_requests(builder, train, 0)
+        except ValueError as error:
+            raise UsageError(f"--zero_shot_tasks {task}: {error}") from error
+
+
 def zero_shot_metrics(accelerator, model, tokenizer, tasks: dict, batch_size: int) -> dict:
     """Every task's metrics under GPT-1's zero-shot heuristic, as `<task>_<metric>`, each process scoring a share."""
     model = accelerator.unwrap_model(model)
@@ -558,6 +572,7 @@ def pretrain(args):
     config = build_config(args, tokenizer.vocab_size)  # no rows for the fine-tuning tokens, as in the paper
     if config.vocab_size < tokenizer.vocab_size:
         raise UsageError(f"the model has {config.vocab_size} token embeddings, the tokenizer {tokenizer.vocab_size}")
+    check_zero_shot_prompts(zero_shot_tasks, tokenizer, config.max_position_embeddings, args.seed)
     block_size = args.block_size or config.max_position_embeddings
     if block_size > config.max_position_embeddings:
         raise UsageError(f"--block_size {block_size} exceeds the model's context ({config.max_position_embeddings})")
@@ -678,7 +693,8 @@ def pretrain(args):
             )
             history["zero_shot"].append([tokens_seen, metrics])
             logs.update({f"zero_shot_{name}": value for name, value in metrics.items()})
-            progress.write(f"update {update}: zero-shot " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+            if accelerator.is_local_main_process:
+                progress.write(f"update {update}: zero-shot " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
         if logs:
             accelerator.log(logs, step=update)
         if checkpointing:

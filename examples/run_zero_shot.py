@@ -7,8 +7,8 @@ substitution) or GPT-3-style prompts with `--num_fewshot` solved training exampl
 Data as the fine-tuning scripts read it (`task_data.py`): `--data_dir` in the task's original layout, or
 `--train_file/--validation_file`; Winograd sentences from files in WinoGrande's layout. Writes `all_results.json`
 (`eval_<metric>`, the examples, the shots per prompt, how many prompts were cut or held fewer shots) and the
-predictions with their scores to `predictions_<split>.jsonl`. A GPT-2 folder is converted with
-`convert.from_gpt2`.
+predictions with their scores to `predictions_validation.jsonl`. Folders of transformers' GPT-1 port and GPT-2 are
+converted (`convert.from_openai_gpt`, `convert.from_gpt2`).
 """
 
 import argparse
@@ -18,7 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import torch
 from accelerate import Accelerator
 from accelerate.utils import gather_object
 from finetuning import first, write_atomically
@@ -26,8 +25,8 @@ from task_data import DataError, load_task
 from task_metrics import load_task_metric
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-from modeling_gpt1 import convert
-from modeling_gpt1.zero_shot import MAX_SHOTS, TASKS, check_heuristic, evaluate_task
+from modeling_gpt1 import GPT1Config, convert
+from modeling_gpt1.zero_shot import MAX_SHOTS, TASKS, PromptBuilder, build_requests, check_heuristic, evaluate_task
 
 SCRIPT = "run_zero_shot.py"
 # the results of `evaluate` that are counts, not the task's metrics
@@ -78,10 +77,16 @@ def parse_args(argv=None):
 
 
 def load_model(name_or_path: str):
-    """The tokenizer and our causal LM; GPT-2 (a folder of transformers' GPT2LMHeadModel) is converted."""
+    """The tokenizer and our causal LM (its positions follow the padding mask, its cache serves the answers);
+    transformers' GPT-1 port and GPT-2 are converted to it."""
     tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-    if AutoConfig.from_pretrained(name_or_path).model_type == "gpt2":
+    model_type = AutoConfig.from_pretrained(name_or_path).model_type
+    if model_type == "openai-gpt":
+        return tokenizer, convert.from_openai_gpt(name_or_path)
+    if model_type == "gpt2":
         return tokenizer, convert.from_gpt2(name_or_path)
+    if model_type != GPT1Config.model_type:
+        raise ValueError(f"a {model_type} model: this script scores GPT-1 models (ours, openai-gpt) and GPT-2")
     return tokenizer, AutoModelForCausalLM.from_pretrained(name_or_path)
 
 
@@ -100,6 +105,9 @@ def evaluate(
     """The task's metrics (`eval_<metric>`, with the counts of shots, cut and short prompts) and the rows of
     predictions, each process scoring its share of `examples` with the same CoLA threshold."""
     started = time.perf_counter()
+    # every process finds a prompt that cannot be scored before any process scores (tokenization only)
+    n_positions = model.config.max_position_embeddings
+    build_requests(PromptBuilder(tokenizer, task, heuristic, n_positions, train_examples, seed), examples, num_fewshot)
     with accelerator.split_between_processes(list(examples)) as mine:
         evaluation = evaluate_task(
             model, tokenizer, task, mine, list(train_examples), heuristic, num_fewshot, seed, batch_size
@@ -109,8 +117,10 @@ def evaluate(
             for example, prediction, scores, shots in zip(
                 mine, evaluation.predictions, evaluation.scores, evaluation.shots, strict=True
             ):
-                row = {"id": example["id"], "prediction": prediction, "label": example["label"], "scores": scores}
-                rows.append({**row, "shots": shots})
+                rows.append(
+                    {"id": example["id"], "prediction": prediction, "label": example["label"], "scores": scores,
+                     "shots": shots}
+                )  # fmt: skip
         counts = [(evaluation.truncated, evaluation.fewer_shots, evaluation.threshold) if evaluation else (0, 0, None)]
     rows, counts = gather_object(rows), gather_object(counts)
     metric = load_task_metric(task)
@@ -160,12 +170,12 @@ def main(argv=None):
         )  # fmt: skip
     except ValueError as error:  # too many shots, an answer longer than the context, a Winograd row without blank
         sys.exit(f"{SCRIPT}: error: {error}")
-    if results["eval_truncated"]:
+    if results["eval_truncated"] and accelerator.is_main_process:
         logging.warning(
             "%d of %d prompts were longer than the model's context and lost their start",
             results["eval_truncated"], results["eval_samples"],
         )  # fmt: skip
-    if results["eval_fewer_shots"]:
+    if results["eval_fewer_shots"] and accelerator.is_main_process:
         logging.warning(
             "%d of %d prompts could not hold %s shots and hold as many as fit",
             results["eval_fewer_shots"], results["eval_samples"], args.num_fewshot,
@@ -180,5 +190,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    torch.set_grad_enabled(False)
     main()

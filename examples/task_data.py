@@ -689,7 +689,8 @@ WINOGRAD_COLUMNS = ("sentence", "option1", "option2", "answer")
 
 def load_winograd(data_dir=None, train_file=None, validation_file=None, test_file=None) -> datasets.DatasetDict:
     """Winograd-style sentences (WSC, DPRD, WinoGrande) from csv / tsv / json files in WinoGrande's layout:
-    `sentence` with one blank `_` where an option goes, `option1`, `option2`, `answer` (1 or 2), optional `id`.
+    `sentence` with one blank `_` where an option goes, `option1`, `option2`, `answer` (1 or 2), optional `id` (or
+    WinoGrande's `qID`).
     Rows are `id`, `text` (the sentence), `choices` and `label`, as for the other multiple-choice tasks."""
     files = given_files(data_dir, train=train_file, validation=validation_file, test=test_file)
     if not files:
@@ -716,7 +717,7 @@ def winograd_rows(path: Path) -> list[dict]:
             raise DataError(f"{where}, column 'answer': {answer!r} is not 1 or 2")
         rows.append(
             {
-                "id": str(record.get("id", number)),
+                "id": str(record.get("id", record.get("qID", number))),  # WinoGrande's files call it qID
                 "text": sentence,
                 "choices": [text_cell(record, "option1", where), text_cell(record, "option2", where)],
                 "label": int(answer) - 1,

@@ -71,6 +71,12 @@ def check_candidates(requests: Sequence[Candidates], n_positions: int):
                 )
 
 
+def check_model(model):
+    """Raise a ValueError for a model in training mode: it keeps no cache and drops out activations."""
+    if model.training:
+        raise ValueError("scoring needs the model in evaluation mode: call model.eval() first")
+
+
 def skips(request: Candidates) -> list[int]:
     return request.skips if request.skips is not None else [0] * len(request.continuations)
 
@@ -95,6 +101,7 @@ def score_candidates(model, requests: Sequence[Candidates], batch_size: int = 8)
     follow the attention mask, so left padding is right; `convert.from_gpt2` makes one of GPT-2).
     """
     n_positions = model.config.max_position_embeddings
+    check_model(model)
     check_candidates(requests, n_positions)
     scores = [None] * len(requests)
     for numbers in batches(requests, batch_size, n_positions):
@@ -157,6 +164,7 @@ def score_batch(model, requests: list[Candidates]) -> list[list[Score]]:
 @torch.no_grad()
 def score_one_at_a_time(model, requests: Sequence[Candidates]) -> list[list[Score]]:
     """The reference for `score_candidates`: one full forward per prefix + continuation, no cache, no padding."""
+    check_model(model)
     check_candidates(requests, model.config.max_position_embeddings)
     scores = []
     for request in requests:
@@ -349,6 +357,8 @@ def blank_parts(example: dict) -> tuple[str, str]:
     if example["text"].count("_") != 1:
         raise ValueError(f"Winograd example {example.get('id', '')!r} must hold one blank '_': {example['text']!r}")
     before, after = example["text"].split("_")
+    if not after.strip():
+        raise ValueError(f"Winograd example {example.get('id', '')!r} has nothing after its blank to score")
     return before.rstrip(), after
 
 
@@ -413,11 +423,10 @@ def evaluate_task(
         mean = uses_mean(task, heuristic)
         return [[value.mean if mean else value.total for value in values] for values in scores]
 
-    builder = PromptBuilder(tokenizer, task, heuristic, model.config.max_position_embeddings, train_examples, seed)
-    requests, shots, truncated = zip(
-        *(builder.candidates(number, example, num_fewshot) for number, example in enumerate(examples)), strict=True
-    )
-    scores = score(list(requests))
+    n_positions = model.config.max_position_embeddings
+    builder = PromptBuilder(tokenizer, task, heuristic, n_positions, train_examples, seed)
+    requests, shots, truncated = build_requests(builder, examples, num_fewshot)
+    scores = score(requests)
     evaluation = Evaluation(
         predictions=[int(np.argmax(values)) for values in scores],
         scores=scores,
@@ -426,11 +435,19 @@ def evaluate_task(
         fewer_shots=0 if num_fewshot == MAX_SHOTS else sum(count < num_fewshot for count in shots),
     )
     if heuristic == "threshold":
-        train_requests = [builder.candidates(number, example, 0)[0] for number, example in enumerate(train_examples)]
-        train_scores = [values[0] for values in score(train_requests)]
+        train_scores = [values[0] for values in score(build_requests(builder, train_examples, 0)[0])]
         evaluation.threshold = best_threshold(train_scores, [example["label"] for example in train_examples])
         evaluation.predictions = [int(values[0] > evaluation.threshold) for values in scores]
     return evaluation
+
+
+def build_requests(builder: PromptBuilder, examples, num_fewshot: int | str) -> tuple[list, list[int], list[bool]]:
+    """The examples' requests, shots and whether each prompt was cut, each checked against the model's context
+    (a ValueError names the first that cannot be scored): tokenization only, so that errors come before scoring."""
+    built = [builder.candidates(number, example, num_fewshot) for number, example in enumerate(examples)]
+    requests = [request for request, _, _ in built]
+    check_candidates(requests, builder.n_positions)
+    return requests, [shots for _, shots, _ in built], [cut for _, _, cut in built]
 
 
 def uses_mean(task: str, heuristic: str) -> bool:
@@ -446,8 +463,11 @@ __all__ = [
     "TASKS",
     "Candidates",
     "Evaluation",
+    "PromptBuilder",
     "Score",
     "best_threshold",
+    "build_requests",
+    "check_heuristic",
     "evaluate_task",
     "score_candidates",
     "score_one_at_a_time",

@@ -40,6 +40,15 @@ BACKENDS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def fresh_compiler(request):
+    """Forget flex attention's compiled kernels after each test that uses it: once shapes change, the compiler
+    switches to dynamic shapes, for which this CPU build's flex kernel does not compile (see below)."""
+    yield
+    if "flex" in request.node.name:
+        torch._dynamo.reset()
+
+
 def local_model(backend="sdpa", **overrides) -> GPT1LMHeadModel:
     """A seeded 4-layer pre-LN model, dense and local layers in turn with a 5-token band, without dropout."""
     settings = {
@@ -96,14 +105,33 @@ def test_the_band_hides_keys_beyond_the_window(make_ids):
     assert difference[:, WINDOW:].min() > 1e-3
 
 
+# PyTorch 2.13's CPU inductor emits C++ that does not compile for flex attention's kernel over a banded mask with
+# a cache (`cur_kvSplitSize0` undeclared); the dense model's cached flex decoding compiles and is tested.
+FLEX_BAND_WITH_CACHE = pytest.mark.xfail(
+    strict=True, reason="PyTorch 2.13 CPU inductor cannot compile flex attention over a band with a cache"
+)
+CACHED_BACKENDS = [
+    "eager",
+    "sdpa",
+    pytest.param(
+        "flex_attention",
+        marks=[
+            pytest.mark.skipif(not flex_attention_runs_on_cpu(), reason="flex attention does not run on CPU here"),
+            *([FLEX_BAND_WITH_CACHE] if not torch.cuda.is_available() else []),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("backend", CACHED_BACKENDS)
 @pytest.mark.parametrize(
     "layer_types",
     [ALTERNATING, ALTERNATING[::-1], None],
     ids=["dense-first", "local-first", "all-local"],
 )
-def test_cached_decoding_equals_the_reference_at_every_step(layer_types, make_ids):
+def test_cached_decoding_equals_the_reference_at_every_step(layer_types, backend, make_ids):
     """An 8-token prefill, 3 tokens, then one at a time to 20: the local layers' cache drops keys past the band."""
-    model = local_model(layer_types=layer_types)
+    model = local_model(backend, layer_types=layer_types)
     ids = make_ids(1, 20)
     chunks = [(0, 8), (8, 11)] + [(position, position + 1) for position in range(11, 20)]
     with torch.no_grad():
@@ -208,3 +236,17 @@ def test_the_context_is_as_long_as_n_positions(make_ids):
         assert logits.shape == (1, 2048, TINY_CONFIG["vocab_size"]) and bool(logits.isfinite().all())
         with pytest.raises(ValueError, match="GPT-1 has 2048 positions"):
             model(make_ids(1, 2049))
+
+
+@pytest.mark.skipif(not flex_attention_runs_on_cpu(), reason="flex attention does not run on CPU here")
+def test_dense_cached_decoding_with_flex_attention(make_ids):
+    """The cache under flex attention, where this CPU build compiles it: the dense model, prefill then steps."""
+    model = local_model("flex_attention", layer_types=None, sliding_window=None)
+    ids = make_ids(1, 12)
+    with torch.no_grad():
+        expected = model(ids, use_cache=False).logits
+        cache = DynamicCache(config=model.config)
+        steps = [
+            model(ids[:, a:b], past_key_values=cache, use_cache=True).logits for a, b in ((0, 8), (8, 9), (9, 12))
+        ]
+    torch.testing.assert_close(torch.cat(steps, dim=1), expected, atol=TOLERANCE, rtol=0)

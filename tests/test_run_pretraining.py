@@ -338,3 +338,17 @@ def test_evaluation_shares_are_even_and_padding_counts_for_nothing():
     shares = [run_pretraining.evaluate(model, tokens, starts, 8, 1, Process(index)) for index in (0, 1)]
     # each process's mean covers its own windows; weighted by their counts (3 and 2) they give the whole
     assert (3 * shares[0] + 2 * shares[1]) / 5 == pytest.approx(expected, abs=1e-6)
+
+
+def test_zero_shot_tasks_are_checked_before_training(corpus, cache, tmp_path, capsys):
+    """A bad task name, and a prompt the model cannot score, stop the run before anything is written."""
+    output_dir = tmp_path / "out"
+    error = main_error([*arguments(corpus, cache, output_dir), "--zero_shot_tasks", "qqp=glue/QQP"], capsys)
+    assert "--zero_shot_tasks 'qqp=glue/QQP': not TASK=PATH with a task of cola, sst2" in error
+    path = tmp_path / "wsc.jsonl"
+    path.write_text(
+        json.dumps({"id": "w1", "sentence": "Ann thanked _", "option1": "Ann", "option2": "Mary", "answer": 2})
+    )
+    error = main_error([*arguments(corpus, cache, output_dir), "--zero_shot_tasks", f"winograd={path}"], capsys)
+    assert "--zero_shot_tasks winograd: Winograd example 'w1' has nothing after its blank to score" in error
+    assert not output_dir.exists()

@@ -6,11 +6,13 @@ import json
 import sys
 
 import pytest
+import torch
 from finetuning_runs import REPO, run_ok
 from shared_data import DATA, GLUE, RACE, STORY_CLOZE, VOCAB, require
 from sklearn.metrics import accuracy_score, matthews_corrcoef
 
-from modeling_gpt1 import GPT1Tokenizer
+from modeling_gpt1 import GPT1LMHeadModel, GPT1Tokenizer
+from modeling_gpt1.convert import to_openai_gpt
 
 sys.path.insert(0, str(REPO / "examples"))
 
@@ -160,3 +162,32 @@ def test_a_winograd_file_without_a_blank_is_refused_by_row(tmp_path, capsys):
     argv = ["--model_name_or_path", tmp_path / "absent", "--output_dir", tmp_path / "out", "--task_name", "winograd"]
     error = main_error([*argv, "--validation_file", path], capsys)
     assert f"{path}, line 2, column 'sentence'" in error and "must hold one blank" in error
+
+
+def test_winograd_sentences_from_a_file(pretrained, tmp_path):
+    rows = [
+        {"qID": f"q{i}", "sentence": f"Ann thanked Mary because _ had helped her {i} times.", "option1": "Ann",
+         "option2": "Mary", "answer": "2"}
+        for i in range(6)
+    ]  # fmt: skip
+    path = tmp_path / "wsc.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    args = ["--model_name_or_path", pretrained, "--task_name", "winograd", "--validation_file", path]
+    run_ok("run_zero_shot.py", [*args, "--output_dir", tmp_path / "out"])
+    results = json.loads((tmp_path / "out" / "all_results.json").read_text())
+    lines = (tmp_path / "out" / "predictions_validation.jsonl").read_text().splitlines()
+    predictions = [json.loads(line) for line in lines]
+    assert results["heuristic"] == "substitution" and [p["id"] for p in predictions] == [r["qID"] for r in rows]
+    assert results["eval_accuracy"] == pytest.approx(sum(p["prediction"] == 1 for p in predictions) / 6)
+
+
+def test_transformers_gpt1_port_is_converted(pretrained, tmp_path):
+    """A folder of transformers' OpenAIGPTLMHeadModel loads as ours, with the same logits."""
+    ours = GPT1LMHeadModel.from_pretrained(pretrained).eval()
+    to_openai_gpt(ours).save_pretrained(tmp_path / "port")
+    GPT1Tokenizer.from_pretrained(pretrained).save_pretrained(tmp_path / "port")
+    tokenizer, loaded = run_zero_shot.load_model(str(tmp_path / "port"))
+    assert type(loaded) is GPT1LMHeadModel
+    ids = tokenizer("the cat sat on the mat .", return_tensors="pt", add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.eval()(ids).logits, ours(ids).logits, atol=1e-5, rtol=0)

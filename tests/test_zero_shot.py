@@ -299,3 +299,9 @@ def test_the_shots_for_k_are_among_those_for_k_plus_one(tokenizer):
     for shorter, longer in zip(prompts, prompts[1:], strict=False):
         assert len(longer) > len(shorter) and longer[-query:] == shorter[-query:]
         assert longer[: len(shorter) - query] == shorter[:-query]
+
+
+def test_a_model_in_training_mode_is_refused(tiny_lm):
+    tiny_lm.train()
+    with pytest.raises(ValueError, match="needs the model in evaluation mode"):
+        score_candidates(tiny_lm, random_requests(2))
