@@ -425,8 +425,13 @@ def plot_losses(history: dict, unigram_loss: float, path: Path):
     if history["eval"]:
         tokens, losses = zip(*history["eval"], strict=True)
         axes.plot(tokens, losses, "o-", label="validation")
+    save_plot(figure, axes, "loss (nats per token)", path)
+
+
+def save_plot(figure, axes, ylabel: str, path: Path):
+    """A plot against tokens seen, labelled, written as a PNG beside `path` and renamed into place."""
     axes.set_xlabel("tokens seen")
-    axes.set_ylabel("loss (nats per token)")
+    axes.set_ylabel(ylabel)
     axes.grid(alpha=0.3)
     axes.legend()
     figure.tight_layout()
@@ -495,15 +500,7 @@ def plot_zero_shot(history: list, path: Path):
     for name in dict.fromkeys(name for _, metrics in history for name in metrics):
         points = [(seen, metrics[name]) for seen, metrics in history if name in metrics]
         axes.plot(*zip(*points, strict=True), "o-", label=name.replace("_", " "))
-    axes.set_xlabel("tokens seen")
-    axes.set_ylabel("zero-shot score")
-    axes.grid(alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    partial = path.with_name(f".{path.name}.partial")
-    figure.savefig(partial, format="png", dpi=120)
-    pyplot.close(figure)
-    partial.replace(path)
+    save_plot(figure, axes, "zero-shot score", path)
 
 
 def save_final(accelerator, model, tokenizer, output_dir: Path, results: dict):

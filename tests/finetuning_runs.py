@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 from shared_data import MERGES, REPO, VOCAB, require
@@ -145,3 +146,11 @@ def assert_clean_error(done: subprocess.CompletedProcess, *parts: str):
     assert "error: " in error, done.stderr
     for part in parts:
         assert str(part) in error, f"{part!r} not in {error!r}"
+
+
+def stopped_with_error(main, argv, capsys) -> str:
+    """The one-line error of a script's `main(argv)` that stops before its work, run in this process."""
+    with pytest.raises(SystemExit) as stopped:
+        main([str(arg) for arg in argv])
+    message = stopped.value.code if isinstance(stopped.value.code, str) else capsys.readouterr().err
+    return message.strip().splitlines()[-1]

@@ -17,7 +17,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 import torch
-from finetuning_runs import REPO, run_killed_after, run_ok, snapshot, train_losses, weights
+from finetuning_runs import REPO, run_killed_after, run_ok, snapshot, stopped_with_error, train_losses, weights
 from shared_data import DATA, MERGES, VOCAB, require
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -202,10 +202,7 @@ def test_undecodable_bytes_are_replaced_and_counted(corpus, tmp_path):
 
 def main_error(argv, capsys) -> str:
     """The one-line error of a run that stops before training, in this process."""
-    with pytest.raises(SystemExit) as stopped:
-        run_pretraining.main([str(arg) for arg in argv])
-    message = stopped.value.code if isinstance(stopped.value.code, str) else capsys.readouterr().err
-    return message.strip().splitlines()[-1]
+    return stopped_with_error(run_pretraining.main, argv, capsys)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import torch
-from finetuning_runs import REPO, run_ok
+from finetuning_runs import REPO, run_ok, stopped_with_error
 from shared_data import DATA, GLUE, RACE, STORY_CLOZE, VOCAB, require
 from sklearn.metrics import accuracy_score, matthews_corrcoef
 
@@ -130,10 +130,7 @@ def test_two_processes_give_the_same_predictions(pretrained, tmp_path):
 
 def main_error(argv, capsys) -> str:
     """The one-line error of a run that stops before scoring, in this process."""
-    with pytest.raises(SystemExit) as stopped:
-        run_zero_shot.main([str(arg) for arg in argv])
-    message = stopped.value.code if isinstance(stopped.value.code, str) else capsys.readouterr().err
-    return message.strip().splitlines()[-1]
+    return stopped_with_error(run_zero_shot.main, argv, capsys)
 
 
 @pytest.mark.parametrize(
