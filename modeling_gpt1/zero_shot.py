@@ -111,9 +111,13 @@ def score_candidates(model, requests: Sequence[Candidates], batch_size: int = 8)
 
 
 def batches(requests: Sequence[Candidates], batch_size: int, n_positions: int) -> list[list[int]]:
-    """The requests' numbers in batches of at most `batch_size`, in order of prefix length, each batch's padded
+    """The requests' numbers in batches of at most `batch_size`, in order of their lengths, each batch's padded
     prefix and padded continuations together within the model's positions."""
-    order = sorted(range(len(requests)), key=lambda number: len(requests[number].prefix))
+    # by prefix length, then by longest continuation: requests that pad alike share a batch
+    order = sorted(
+        range(len(requests)),
+        key=lambda number: (len(requests[number].prefix), max(map(len, requests[number].continuations))),
+    )
     grouped, batch, prefix, continuation = [], [], 0, 0
     for number in order:
         request = requests[number]
