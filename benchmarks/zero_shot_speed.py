@@ -22,7 +22,7 @@ import torch
 
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
 from modeling_gpt1.convert import to_openai_gpt
-from modeling_gpt1.zero_shot import PromptBuilder, check_heuristic, score_candidates, score_one_at_a_time
+from modeling_gpt1.zero_shot import PromptBuilder, score_candidates, score_one_at_a_time
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -39,12 +39,6 @@ def parse_args():
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
-
-
-def requests(tokenizer, task: str, examples, n_positions: int) -> list:
-    """The requests of GPT-1's zero-shot heuristic for `examples`."""
-    builder = PromptBuilder(tokenizer, task, check_heuristic(task, None, 0), n_positions)
-    return [builder.candidates(number, example, 0)[0] for number, example in enumerate(examples)]
 
 
 def timed(function, device, *args) -> tuple[float, list]:
@@ -80,7 +74,7 @@ def main():
     }
     print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}")
     for task, examples in tasks.items():
-        batch = requests(tokenizer, task, examples, n_positions)
+        batch = PromptBuilder(tokenizer, task, n_positions).requests(examples)[0]  # GPT-1's heuristic
         prefix_tokens = sum(len(r.prefix) for r in batch) / len(batch)
         answer_tokens = sum(len(c) for r in batch for c in r.continuations) / sum(len(r.continuations) for r in batch)
         print(

@@ -64,7 +64,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, get_cosine_schedul
 
 from modeling_gpt1 import CONFIG_PRESETS, GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
 from modeling_gpt1.zero_shot import TASKS as ZERO_SHOT_TASKS
-from modeling_gpt1.zero_shot import PromptBuilder, build_requests, check_heuristic
+from modeling_gpt1.zero_shot import PromptBuilder, check_heuristic
 
 matplotlib.use("Agg")  # files only, no display
 from matplotlib import pyplot  # noqa: E402
@@ -462,31 +462,30 @@ def load_zero_shot_tasks(args) -> dict[str, tuple]:
     return tasks
 
 
-def check_zero_shot_prompts(tasks: dict, tokenizer, n_positions: int, seed: int):
-    """Build every zero-shot prompt once before training (tokenization only), so that one the model cannot score
-    stops the run now rather than at its first checkpoint."""
+def zero_shot_prompts(tasks: dict, tokenizer, n_positions: int, seed: int) -> dict[str, tuple]:
+    """Each task's prompts (GPT-1's heuristic, no shots) and validation examples, every prompt built once before
+    training (tokenization only, kept for every checkpoint), so that one the model cannot score stops the run now."""
+    prompts = {}
     for task, (examples, train) in tasks.items():
-        heuristic = check_heuristic(task, None, 0)
         try:
-            builder = PromptBuilder(tokenizer, task, heuristic, n_positions, train, seed)
-            build_requests(builder, examples, 0)
-            if heuristic == "threshold":
-                build_requests(builder, train, 0)
+            builder = PromptBuilder(tokenizer, task, n_positions, train_examples=train, seed=seed)
+            builder.requests(examples)
+            if builder.heuristic == "threshold":
+                builder.requests(train)
         except ValueError as error:
             raise UsageError(f"--zero_shot_tasks {task}: {error}") from error
+        prompts[task] = (builder, examples)
+    return prompts
 
 
-def zero_shot_metrics(accelerator, model, tokenizer, tasks: dict, batch_size: int) -> dict:
+def zero_shot_metrics(accelerator, model, prompts: dict, batch_size: int) -> dict:
     """Every task's metrics under GPT-1's zero-shot heuristic, as `<task>_<metric>`, each process scoring a share."""
     model = accelerator.unwrap_model(model)
     model.eval()
     metrics = {}
     with accelerator.autocast():
-        for task, (examples, train) in tasks.items():
-            heuristic = check_heuristic(task, None, 0)
-            results, _ = evaluate_zero_shot(
-                accelerator, model, tokenizer, task, heuristic, 0, examples, train, batch_size=batch_size
-            )
+        for task, (builder, examples) in prompts.items():
+            results, _ = evaluate_zero_shot(accelerator, model, builder, examples, batch_size)
             for name, value in results.items():
                 if name.startswith("eval_") and name not in COUNTS:
                     metrics[f"{task}_{name.removeprefix('eval_')}"] = value
@@ -569,7 +568,7 @@ def pretrain(args):
     config = build_config(args, tokenizer.vocab_size)  # no rows for the fine-tuning tokens, as in the paper
     if config.vocab_size < tokenizer.vocab_size:
         raise UsageError(f"the model has {config.vocab_size} token embeddings, the tokenizer {tokenizer.vocab_size}")
-    check_zero_shot_prompts(zero_shot_tasks, tokenizer, config.max_position_embeddings, args.seed)
+    zero_shot = zero_shot_prompts(zero_shot_tasks, tokenizer, config.max_position_embeddings, args.seed)
     block_size = args.block_size or config.max_position_embeddings
     if block_size > config.max_position_embeddings:
         raise UsageError(f"--block_size {block_size} exceeds the model's context ({config.max_position_embeddings})")
@@ -684,10 +683,8 @@ def pretrain(args):
             logs.update(eval_loss=eval_loss, eval_perplexity=math.exp(eval_loss))
             progress.write(f"update {update}: validation loss {eval_loss:.4f}, perplexity {math.exp(eval_loss):.2f}")
         checkpointing = update % args.checkpointing_steps == 0 or update == total_updates
-        if zero_shot_tasks and checkpointing:
-            metrics = zero_shot_metrics(
-                accelerator, model, tokenizer, zero_shot_tasks, args.per_device_eval_batch_size
-            )
+        if zero_shot and checkpointing:
+            metrics = zero_shot_metrics(accelerator, model, zero_shot, args.per_device_eval_batch_size)
             history["zero_shot"].append([tokens_seen, metrics])
             logs.update({f"zero_shot_{name}": value for name, value in metrics.items()})
             if accelerator.is_local_main_process:

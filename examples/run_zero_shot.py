@@ -26,7 +26,7 @@ from task_metrics import load_task_metric
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
 from modeling_gpt1 import GPT1Config, convert
-from modeling_gpt1.zero_shot import MAX_SHOTS, TASKS, PromptBuilder, build_requests, check_heuristic, evaluate_task
+from modeling_gpt1.zero_shot import MAX_SHOTS, TASKS, PromptBuilder, check_heuristic, evaluate_task
 
 SCRIPT = "run_zero_shot.py"
 # the results of `evaluate` that are counts, not the task's metrics
@@ -91,27 +91,16 @@ def load_model(name_or_path: str):
 
 
 def evaluate(
-    accelerator: Accelerator,
-    model,
-    tokenizer,
-    task: str,
-    heuristic: str,
-    num_fewshot,
-    examples,
-    train_examples,
-    seed: int = 42,
-    batch_size: int = 8,
+    accelerator: Accelerator, model, prompts: PromptBuilder, examples, batch_size: int = 8
 ) -> tuple[dict, list[dict]]:
     """The task's metrics (`eval_<metric>`, with the counts of shots, cut and short prompts) and the rows of
     predictions, each process scoring its share of `examples` with the same CoLA threshold."""
     started = time.perf_counter()
-    # every process finds a prompt that cannot be scored before any process scores (tokenization only)
-    n_positions = model.config.max_position_embeddings
-    build_requests(PromptBuilder(tokenizer, task, heuristic, n_positions, train_examples, seed), examples, num_fewshot)
+    # every process finds a prompt that cannot be scored before any process scores (tokenization, which `prompts`
+    # keeps for the scoring)
+    prompts.requests(examples)
     with accelerator.split_between_processes(list(examples)) as mine:
-        evaluation = evaluate_task(
-            model, tokenizer, task, mine, list(train_examples), heuristic, num_fewshot, seed, batch_size
-        ) if mine else None  # fmt: skip
+        evaluation = evaluate_task(model, prompts, mine, batch_size) if mine else None
         rows = []
         if evaluation is not None:
             for example, prediction, scores, shots in zip(
@@ -123,12 +112,12 @@ def evaluate(
                 )  # fmt: skip
         counts = [(evaluation.truncated, evaluation.fewer_shots, evaluation.threshold) if evaluation else (0, 0, None)]
     rows, counts = gather_object(rows), gather_object(counts)
-    metric = load_task_metric(task)
+    metric = load_task_metric(prompts.task)
     scores = metric.compute(predictions=[r["prediction"] for r in rows], references=[r["label"] for r in rows])
     results = {
-        "task": task,
-        "heuristic": heuristic,
-        "num_fewshot": num_fewshot,
+        "task": prompts.task,
+        "heuristic": prompts.heuristic,
+        "num_fewshot": prompts.num_fewshot,
         **{f"eval_{name}": value for name, value in scores.items()},
         "eval_samples": len(rows),
         "eval_mean_shots": sum(r["shots"] for r in rows) / len(rows),
@@ -164,10 +153,11 @@ def main(argv=None):
         sys.exit(f"{SCRIPT}: error: cannot load {args.model_name_or_path}: {error}")
     model = model.to(accelerator.device).eval()
     try:
-        results, rows = evaluate(
-            accelerator, model, tokenizer, args.task_name, args.heuristic, args.num_fewshot, examples, train_examples,
-            args.seed, args.per_device_eval_batch_size,
+        prompts = PromptBuilder(
+            tokenizer, args.task_name, model.config.max_position_embeddings, args.heuristic, args.num_fewshot,
+            list(train_examples), args.seed,
         )  # fmt: skip
+        results, rows = evaluate(accelerator, model, prompts, examples, args.per_device_eval_batch_size)
     except ValueError as error:  # too many shots, an answer longer than the context, a Winograd row without blank
         sys.exit(f"{SCRIPT}: error: {error}")
     if results["eval_truncated"] and accelerator.is_main_process:

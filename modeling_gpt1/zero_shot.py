@@ -121,14 +121,14 @@ def batches(requests: Sequence[Candidates], batch_size: int, n_positions: int) -
     grouped, batch, prefix, continuation = [], [], 0, 0
     for number in order:
         request = requests[number]
-        longer_prefix = max(prefix, len(request.prefix))
-        longer_continuation = max(continuation, *map(len, request.continuations))
+        request_prefix, request_continuation = len(request.prefix), max(map(len, request.continuations))
         # the continuation pass feeds all but each continuation's last token after the padded prefixes
-        if batch and (len(batch) == batch_size or longer_prefix + longer_continuation - 1 > n_positions):
+        padded_length = max(prefix, request_prefix) + max(continuation, request_continuation) - 1
+        if batch and (len(batch) == batch_size or padded_length > n_positions):
             grouped.append(batch)
-            batch, longer_prefix, longer_continuation = [], len(request.prefix), max(map(len, request.continuations))
+            batch, prefix, continuation = [], 0, 0
         batch.append(number)
-        prefix, continuation = longer_prefix, longer_continuation
+        prefix, continuation = max(prefix, request_prefix), max(continuation, request_continuation)
     return [*grouped, batch] if batch else grouped
 
 
@@ -269,10 +269,32 @@ class Evaluation:
 
 
 class PromptBuilder:
-    """The `Candidates` of a task's examples: prompts with their shots, fitted to the model's context."""
+    """The `Candidates` of a task's examples under one heuristic and shot count: prompts with their shots, fitted to
+    `n_positions`. Each text is tokenized once, so a builder kept across evaluations (pretraining checkpoints)
+    tokenizes its examples once.
 
-    def __init__(self, tokenizer, task: str, heuristic: str, n_positions: int, train_examples=(), seed: int = 42):
-        self.task, self.heuristic, self.n_positions = task, heuristic, n_positions
+    `heuristic` defaults to the task's first without shots, `prompt` with them; a ValueError names an unknown task
+    or heuristic, a bad shot count, more shots than `train_examples`, or CoLA's threshold without them.
+    """
+
+    def __init__(
+        self,
+        tokenizer,
+        task: str,
+        n_positions: int,
+        heuristic: str | None = None,
+        num_fewshot: int | str = 0,
+        train_examples=(),
+        seed: int = 42,
+    ):
+        self.heuristic = check_heuristic(task, heuristic, num_fewshot)
+        if num_fewshot not in (0, MAX_SHOTS) and num_fewshot > len(train_examples):
+            raise ValueError(
+                f"{num_fewshot} shots asked for, but the training split has {len(train_examples)} examples"
+            )
+        if self.heuristic == "threshold" and not len(train_examples):
+            raise ValueError("CoLA's threshold is fitted on the training split, which is empty")
+        self.task, self.n_positions, self.num_fewshot = task, n_positions, num_fewshot
         self.prompt = PROMPTS[task]
         self.train_examples = train_examples
         self.seed = seed
@@ -310,7 +332,7 @@ class PromptBuilder:
         context, candidates, _ = self.example_parts(example)
         return context + candidates[example["label"]]
 
-    def candidates(self, number: int, example: dict, num_fewshot: int | str) -> tuple[Candidates, int, bool]:
+    def candidates(self, number: int, example: dict) -> tuple[Candidates, int, bool]:
         """The example's request, the shots it holds, and whether its prompt was cut on the left to fit."""
         context, continuations, skips = self.example_parts(example)
         heading = self.encode(self.prompt.instruction) + self.separator if self.heuristic == "prompt" else []
@@ -318,8 +340,8 @@ class PromptBuilder:
         if budget < 1:
             raise ValueError(f"example {number}: an answer alone is longer than the model's {self.n_positions} tokens")
         shots = []
-        if num_fewshot != 0:
-            wanted = len(self.train_examples) if num_fewshot == MAX_SHOTS else num_fewshot
+        if self.num_fewshot != 0:
+            wanted = len(self.train_examples) if self.num_fewshot == MAX_SHOTS else self.num_fewshot
             # an example's shots are drawn from the seed and its id (or number) alone, on any process
             drawn = shot_order(f"{self.seed}:{example.get('id', number)}", len(self.train_examples))
             length = len(heading) + len(context)
@@ -334,6 +356,14 @@ class PromptBuilder:
         # an empty prefix (a sentence scored whole, a blank first) starts after a paragraph break
         prefix = prefix[-budget:] or self.separator
         return Candidates(prefix, continuations, skips), len(shots), truncated
+
+    def requests(self, examples) -> tuple[list, list[int], list[bool]]:
+        """The examples' requests, shots and whether each prompt was cut, each checked against the context (a
+        ValueError names the first that cannot be scored): tokenization only, so that errors come before scoring."""
+        built = [self.candidates(number, example) for number, example in enumerate(examples)]
+        requests = [request for request, _, _ in built]
+        check_candidates(requests, self.n_positions)
+        return requests, [shots for _, shots, _ in built], [cut for _, _, cut in built]
 
 
 def shot_order(key: str, count: int) -> Iterator[int]:
@@ -394,64 +424,39 @@ def best_threshold(scores: Sequence[float], labels: Sequence[int]) -> float:
     return float((scores[cut - 1] + scores[cut]) / 2)
 
 
-def evaluate_task(
-    model,
-    tokenizer,
-    task: str,
-    examples,
-    train_examples=(),
-    heuristic: str | None = None,
-    num_fewshot: int | str = 0,
-    seed: int = 42,
-    batch_size: int = 8,
-    cached: bool = True,
-) -> Evaluation:
-    """Predictions of the LM alone for `examples` of `task` with `heuristic` and `num_fewshot` shots from
-    `train_examples` (which the CoLA threshold is also fitted on).
+def evaluate_task(model, prompts: PromptBuilder, examples, batch_size: int = 8, cached: bool = True) -> Evaluation:
+    """Predictions of the LM alone for `examples`, prompted by `prompts` (its task, heuristic and shots; CoLA's
+    threshold is fitted on its training examples).
 
     Shots are drawn in a random order and added until the next one does not fit: with `num_fewshot="max"` that is
     all a prompt holds; a prompt that cannot hold the shots asked for holds fewer (counted in `fewer_shots`); one
     that cannot fit even without shots loses its start (counted in `truncated`). `cached=False` scores with the
     reference `score_one_at_a_time` instead of `score_candidates`.
     """
-    heuristic = check_heuristic(task, heuristic, num_fewshot)
     if not len(examples):
-        raise ValueError(f"no {task} examples to evaluate")
-    if num_fewshot not in (0, MAX_SHOTS) and num_fewshot > len(train_examples):
-        raise ValueError(f"{num_fewshot} shots asked for, but the training split has {len(train_examples)} examples")
-    if heuristic == "threshold" and not train_examples:
-        raise ValueError("CoLA's threshold is fitted on the training split, which is empty")
+        raise ValueError(f"no {prompts.task} examples to evaluate")
+    mean = uses_mean(prompts.task, prompts.heuristic)
 
     def score(requests: list[Candidates]) -> list[list[float]]:
         scores = score_candidates(model, requests, batch_size) if cached else score_one_at_a_time(model, requests)
-        mean = uses_mean(task, heuristic)
         return [[value.mean if mean else value.total for value in values] for values in scores]
 
-    n_positions = model.config.max_position_embeddings
-    builder = PromptBuilder(tokenizer, task, heuristic, n_positions, train_examples, seed)
-    requests, shots, truncated = build_requests(builder, examples, num_fewshot)
+    requests, shots, truncated = prompts.requests(examples)
     scores = score(requests)
+    wanted = prompts.num_fewshot
     evaluation = Evaluation(
         predictions=[int(np.argmax(values)) for values in scores],
         scores=scores,
-        shots=list(shots),
+        shots=shots,
         truncated=sum(truncated),
-        fewer_shots=0 if num_fewshot == MAX_SHOTS else sum(count < num_fewshot for count in shots),
+        fewer_shots=0 if wanted == MAX_SHOTS else sum(count < wanted for count in shots),
     )
-    if heuristic == "threshold":
-        train_scores = [values[0] for values in score(build_requests(builder, train_examples, 0)[0])]
-        evaluation.threshold = best_threshold(train_scores, [example["label"] for example in train_examples])
+    if prompts.heuristic == "threshold":
+        train_scores = [values[0] for values in score(prompts.requests(prompts.train_examples)[0])]
+        labels = [example["label"] for example in prompts.train_examples]
+        evaluation.threshold = best_threshold(train_scores, labels)
         evaluation.predictions = [int(values[0] > evaluation.threshold) for values in scores]
     return evaluation
-
-
-def build_requests(builder: PromptBuilder, examples, num_fewshot: int | str) -> tuple[list, list[int], list[bool]]:
-    """The examples' requests, shots and whether each prompt was cut, each checked against the model's context
-    (a ValueError names the first that cannot be scored): tokenization only, so that errors come before scoring."""
-    built = [builder.candidates(number, example, num_fewshot) for number, example in enumerate(examples)]
-    requests = [request for request, _, _ in built]
-    check_candidates(requests, builder.n_positions)
-    return requests, [shots for _, shots, _ in built], [cut for _, _, cut in built]
 
 
 def uses_mean(task: str, heuristic: str) -> bool:
@@ -470,7 +475,6 @@ __all__ = [
     "PromptBuilder",
     "Score",
     "best_threshold",
-    "build_requests",
     "check_heuristic",
     "evaluate_task",
     "score_candidates",

@@ -12,6 +12,7 @@ from sklearn.metrics import matthews_corrcoef
 
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
 from modeling_gpt1.zero_shot import (
+    HEURISTICS,
     PROMPTS,
     Candidates,
     PromptBuilder,
@@ -144,8 +145,8 @@ def decode(tokenizer, ids) -> str:
 
 def test_few_shot_prompts_hold_k_solved_examples_drawn_by_seed(tokenizer):
     train = sentences(50, seed=1)
-    builder = PromptBuilder(tokenizer, "cola", "prompt", 512, train, seed=7)
-    request, shots, truncated = builder.candidates(0, {"id": "q", "text": "the cat sat .", "label": 1}, 3)
+    builder = PromptBuilder(tokenizer, "cola", 512, "prompt", 3, train, seed=7)
+    request, shots, truncated = builder.candidates(0, {"id": "q", "text": "the cat sat .", "label": 1})
     assert shots == 3 and not truncated
     text = decode(tokenizer, request.prefix)
     assert text.startswith("say whether each sentence is grammatical .")
@@ -156,42 +157,42 @@ def test_few_shot_prompts_hold_k_solved_examples_drawn_by_seed(tokenizer):
     assert len(answers) == 3
     assert [decode(tokenizer, c) for c in request.continuations] == ["no", "yes"]
     example = {"id": "q", "text": "the cat sat .", "label": 1}
-    again, _, _ = PromptBuilder(tokenizer, "cola", "prompt", 512, train, seed=7).candidates(0, example, 3)
-    other, _, _ = PromptBuilder(tokenizer, "cola", "prompt", 512, train, seed=8).candidates(0, example, 3)
+    again, _, _ = PromptBuilder(tokenizer, "cola", 512, "prompt", 3, train, seed=7).candidates(0, example)
+    other, _, _ = PromptBuilder(tokenizer, "cola", 512, "prompt", 3, train, seed=8).candidates(0, example)
     assert again.prefix == request.prefix and other.prefix != request.prefix
 
 
 def test_max_shots_fill_the_context(tokenizer):
     train = sentences(200, seed=2)
-    builder = PromptBuilder(tokenizer, "sst2", "prompt", 128, train)
     example = {"id": "q", "text": "a small green house .", "label": 0}
-    request, shots, _ = builder.candidates(0, example, "max")
+    request, shots, _ = PromptBuilder(tokenizer, "sst2", 128, "prompt", "max", train).candidates(0, example)
     longest = max(map(len, request.continuations))
     assert 1 < shots < len(train) and len(request.prefix) + longest <= 128
     # one more shot does not fit: asking for it gives the same prompt, counted as holding fewer shots
-    same, fewer, _ = builder.candidates(0, example, shots + 1)
+    same, fewer, _ = PromptBuilder(tokenizer, "sst2", 128, "prompt", shots + 1, train).candidates(0, example)
     assert fewer == shots and same.prefix == request.prefix
 
 
 def test_a_prompt_longer_than_the_context_loses_its_start(tokenizer):
-    builder = PromptBuilder(tokenizer, "race", "answer", 64, [])
+    builder = PromptBuilder(tokenizer, "race", 64, "answer")
     article = " ".join(f"word{i % 7} was here ." for i in range(40))
     example = {"id": "r", "text": article, "question": "what was here ?", "choices": ["a", "b", "c d e", "f"]}
-    request, shots, truncated = builder.candidates(0, example, 0)
+    request, shots, truncated = builder.candidates(0, example)
     assert truncated and shots == 0
     assert len(request.prefix) == 64 - 3  # room for the longest answer (c d e)
     assert decode(tokenizer, request.prefix).endswith("here . what was here ?")
 
 
 def test_gpt1_heuristics_build_the_papers_inputs(tokenizer):
-    very = PromptBuilder(tokenizer, "sst2", "very", 512).candidates(0, {"text": "A fine film.", "label": 1}, 0)[0]
+    very = PromptBuilder(tokenizer, "sst2", 512, "very").candidates(0, {"text": "A fine film.", "label": 1})[0]
     assert decode(tokenizer, very.prefix) == "a fine film . very"
     assert [decode(tokenizer, c) for c in very.continuations] == ["negative", "positive"]
-    race = PromptBuilder(tokenizer, "race", "answer", 512).candidates(
-        0, {"text": "Tom ran.", "question": "Who ran?", "choices": ["Tom", "Ann", "Bob", "Sue"], "label": 0}, 0
+    race = PromptBuilder(tokenizer, "race", 512, "answer").candidates(
+        0, {"text": "Tom ran.", "question": "Who ran?", "choices": ["Tom", "Ann", "Bob", "Sue"], "label": 0}
     )[0]
     assert decode(tokenizer, race.prefix) == "tom ran . who ran ?" and len(race.continuations) == 4
-    cola = PromptBuilder(tokenizer, "cola", "threshold", 512).candidates(0, {"text": "Cats sleep.", "label": 1}, 0)[0]
+    cola = PromptBuilder(tokenizer, "cola", 512, "threshold", 0, [{"text": "x", "label": 0}])
+    cola = cola.candidates(0, {"text": "Cats sleep.", "label": 1})[0]
     assert tokenizer.convert_ids_to_tokens(cola.prefix) == ["\n</w>"]  # a paragraph break, then the sentence
     assert decode(tokenizer, cola.continuations[0]) == "cats sleep ."
 
@@ -203,7 +204,7 @@ def test_winograd_substitution_scores_the_rest_of_the_sentence(tokenizer, lm):
         "choices": ["the trophy", "the suitcase"],
         "label": 0,
     }
-    evaluation = evaluate_task(lm, tokenizer, "winograd", [example])
+    evaluation = evaluate_task(lm, PromptBuilder(tokenizer, "winograd", 128), [example])
     rest = tokenizer.encode(" is too big.", add_special_tokens=False)
     for option, score in zip(example["choices"], evaluation.scores[0], strict=True):
         ids = (
@@ -229,8 +230,9 @@ def test_evaluate_task_cached_equals_reference(tokenizer, lm, task, heuristic, s
     if task == "winograd":
         rows = [{**row, "text": "_ " + row["text"], "choices": ["a cat", "the dog"]} for row in rows]
     train = rows[6:]
-    cached = evaluate_task(lm, tokenizer, task, rows[:6], train, heuristic, shots, batch_size=4)
-    naive = evaluate_task(lm, tokenizer, task, rows[:6], train, heuristic, shots, cached=False)
+    prompts = PromptBuilder(tokenizer, task, 128, heuristic, shots, train)
+    cached = evaluate_task(lm, prompts, rows[:6], batch_size=4)
+    naive = evaluate_task(lm, prompts, rows[:6], cached=False)
     assert cached.predictions == naive.predictions and cached.shots == naive.shots
     np.testing.assert_allclose(cached.scores, naive.scores, atol=1e-5, rtol=0)
     if heuristic == "threshold":
@@ -241,26 +243,31 @@ def test_evaluate_task_cached_equals_reference(tokenizer, lm, task, heuristic, s
 def test_bad_settings_are_refused(tokenizer, lm):
     rows = sentences(4)
     with pytest.raises(ValueError, match="unknown zero-shot task 'qqp'"):
-        evaluate_task(lm, tokenizer, "qqp", rows)
+        PromptBuilder(tokenizer, "qqp", 128)
     with pytest.raises(ValueError, match="unknown heuristic 'very' for cola; its heuristics are threshold, prompt"):
-        evaluate_task(lm, tokenizer, "cola", rows, rows, "very")
+        PromptBuilder(tokenizer, "cola", 128, "very", 0, rows)
     with pytest.raises(ValueError, match="5 shots asked for, but the training split has 4"):
-        evaluate_task(lm, tokenizer, "sst2", rows, rows, "prompt", 5)
+        PromptBuilder(tokenizer, "sst2", 128, "prompt", 5, rows)
     with pytest.raises(ValueError, match="zero-shot heuristic; few-shot evaluation needs 'prompt'"):
-        evaluate_task(lm, tokenizer, "sst2", rows, rows, "very", 1)
+        PromptBuilder(tokenizer, "sst2", 128, "very", 1, rows)
     with pytest.raises(ValueError, match="integer >= 0 or 'max'"):
-        evaluate_task(lm, tokenizer, "sst2", rows, rows, "prompt", -1)
+        PromptBuilder(tokenizer, "sst2", 128, "prompt", -1, rows)
     with pytest.raises(ValueError, match="threshold is fitted on the training split"):
-        evaluate_task(lm, tokenizer, "cola", rows)
+        PromptBuilder(tokenizer, "cola", 128)
+    with pytest.raises(ValueError, match="no sst2 examples to evaluate"):
+        evaluate_task(lm, PromptBuilder(tokenizer, "sst2", 128), [])
     with pytest.raises(ValueError, match="must hold one blank"):
-        evaluate_task(lm, tokenizer, "winograd", [{"text": "no blank", "choices": ["a", "b"], "label": 0}])
+        evaluate_task(
+            lm, PromptBuilder(tokenizer, "winograd", 128), [{"text": "no", "choices": ["a", "b"], "label": 0}]
+        )
     with pytest.raises(ValueError, match="an answer alone is longer"):
         long_answer = {"text": "x", "choices": ["word " * 200, "b"], "label": 0}
-        evaluate_task(lm, tokenizer, "story_cloze", [long_answer])
+        evaluate_task(lm, PromptBuilder(tokenizer, "story_cloze", 128), [long_answer])
 
 
-def test_every_task_has_a_prompt():
-    assert set(PROMPTS) == {"cola", "sst2", "mrpc", "rte", "story_cloze", "race", "winograd"}
+def test_every_task_has_a_prompt_heuristic_with_its_prompt():
+    assert set(PROMPTS) == set(HEURISTICS)
+    assert all("prompt" in heuristics for heuristics in HEURISTICS.values())
 
 
 def test_batches_keep_padded_inputs_within_the_context(tiny_lm):
@@ -291,10 +298,10 @@ def test_cached_scores_with_local_attention(no_dropout_config, attn_implementati
 
 def test_the_shots_for_k_are_among_those_for_k_plus_one(tokenizer):
     train = sentences(30, seed=3)
-    builder = PromptBuilder(tokenizer, "sst2", "prompt", 512, train)
     example = {"id": "q", "text": "a big cat .", "label": 1}
-    prompts = [builder.candidates(0, example, k)[0].prefix for k in (1, 2, 3)]
-    query = len(builder.example_parts(example)[0])
+    builders = [PromptBuilder(tokenizer, "sst2", 512, "prompt", k, train) for k in (1, 2, 3)]
+    prompts = [builder.candidates(0, example)[0].prefix for builder in builders]
+    query = len(builders[0].example_parts(example)[0])
     # each prompt is the one before with one more shot after the others, before the example
     for shorter, longer in zip(prompts, prompts[1:], strict=False):
         assert len(longer) > len(shorter) and longer[-query:] == shorter[-query:]
