@@ -159,6 +159,8 @@ def to_openai_gpt(model: GPT1PreTrainedModel):
     config = model.config
     if config.pre_layer_norm or config.scale_residual_init:
         raise ValueError("transformers' port has GPT-1's post-LN blocks only; this model has GPT-2's options")
+    if "sliding_attention" in (config.layer_types or []):
+        raise ValueError("transformers' port has dense attention only; this model has GPT-3's local layers")
     if config.intermediate_size != 4 * config.hidden_size:
         raise ValueError(
             f"transformers' port fixes intermediate_size to 4 x hidden_size; this model has {config.intermediate_size}"

@@ -10,6 +10,7 @@ from conftest import PAD, TINY_CONFIG
 from transformers import DynamicCache, GPT2Config, GPT2LMHeadModel
 
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel
+from modeling_gpt1.convert import to_openai_gpt
 
 WINDOW = 5
 ALTERNATING = ["full_attention", "sliding_attention"] * 2
@@ -250,3 +251,9 @@ def test_dense_cached_decoding_with_flex_attention(make_ids):
             model(ids[:, a:b], past_key_values=cache, use_cache=True).logits for a, b in ((0, 8), (8, 9), (9, 12))
         ]
     torch.testing.assert_close(torch.cat(steps, dim=1), expected, atol=TOLERANCE, rtol=0)
+
+
+def test_transformers_port_refuses_local_layers():
+    """The port attends densely everywhere: converting a banded model to it would change what it computes."""
+    with pytest.raises(ValueError, match="dense attention only; this model has GPT-3's local layers"):
+        to_openai_gpt(local_model(pre_layer_norm=False))
