@@ -79,7 +79,7 @@ class GPT1Config(PreTrainedConfig):
     """
 
     model_type = "gpt1"
-    keys_to_ignore_at_inference = ["past_key_values"]
+    keys_to_ignore_at_inference = ["cache", "past_key_values"]  # the names before and after transformers 5.24
     attribute_map = {
         "n_embd": "hidden_size",
         "n_layer": "num_hidden_layers",

@@ -33,16 +33,29 @@ from transformers.masking_utils import create_causal_mask, create_sliding_window
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS, slice_logits_to_keep
-from transformers.utils import ModelOutput, can_return_tuple, is_torchdynamo_compiling
+from transformers.utils import ModelOutput, can_return_tuple, is_torchdynamo_compiling, logging
 from transformers.utils.generic import merge_with_config_defaults
 from transformers.utils.output_capturing import OutputRecorder, capture_outputs
 
 from .configuration_gpt1 import GPT1Config
 
+logger = logging.get_logger(__name__)
+
 IGNORE_INDEX = -100
 
 # the mask helper of each layer type: causal for dense layers, banded causal for local ones
 MASK_FUNCTIONS = {"full_attention": create_causal_mask, "sliding_attention": create_sliding_window_causal_mask}
+# transformers 5.24 renamed the KV cache `past_key_values` -> `cache`: as a forward argument, as an output field and
+# in the mask helpers (called positionally here). The outputs carry it under this version's name.
+CACHE_FIELD = "cache" if "cache" in BaseModelOutputWithPast.__dataclass_fields__ else "past_key_values"
+
+
+def cache_argument(cache: Cache | None, kwargs: dict) -> Cache | None:
+    """The cache, passed as `cache` or, as transformers before 5.24 passes it, `past_key_values` (taken out of kwargs)."""
+    old_name = kwargs.pop("past_key_values", None)
+    if old_name is not None and cache is not None:
+        raise ValueError("the cache was passed twice: as `cache` and as `past_key_values` (its name before 5.24)")
+    return cache if cache is not None else old_name
 
 
 def dropout_mask(shape: torch.Size, p: float, device: torch.device) -> torch.Tensor:
@@ -117,7 +130,7 @@ class GPT1Attention(nn.Module):
         self,
         hidden_states: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
-        past_key_values: Cache | None = None,
+        cache: Cache | None = None,
         **kwargs,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         input_shape = hidden_states.shape[:-1]
@@ -125,8 +138,8 @@ class GPT1Attention(nn.Module):
         qkv = self.c_attn(hidden_states).view(*input_shape, 3, self.num_heads, self.head_dim)
         query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
 
-        if past_key_values is not None:
-            key, value = past_key_values.update(key, value, self.layer_idx)
+        if cache is not None:
+            key, value = cache.update(key, value, self.layer_idx)
 
         attention_interface: Callable = ALL_ATTENTION_FUNCTIONS.get_interface(
             self.config._attn_implementation, eager_attention_forward
@@ -179,14 +192,14 @@ class GPT1Block(GradientCheckpointingLayer):
         self,
         hidden_states: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
-        past_key_values: Cache | None = None,
+        cache: Cache | None = None,
         **kwargs,
     ) -> torch.Tensor:
         if self.pre_layer_norm:
-            attn_output, _ = self.attn(self.ln_1(hidden_states), attention_mask, past_key_values, **kwargs)
+            attn_output, _ = self.attn(self.ln_1(hidden_states), attention_mask, cache, **kwargs)
             hidden_states = hidden_states + attn_output
             return hidden_states + self.mlp(self.ln_2(hidden_states))
-        attn_output, _ = self.attn(hidden_states, attention_mask, past_key_values, **kwargs)
+        attn_output, _ = self.attn(hidden_states, attention_mask, cache, **kwargs)
         hidden_states = self.ln_1(hidden_states + attn_output)
         return self.ln_2(hidden_states + self.mlp(hidden_states))
 
@@ -200,7 +213,7 @@ class GPT1PreTrainedModel(PreTrainedModel):
     base_model_prefix = "transformer"
     supports_gradient_checkpointing = True
     _no_split_modules = ["GPT1Block"]
-    _skip_keys_device_placement = ["past_key_values"]
+    _skip_keys_device_placement = ["cache", "past_key_values"]
     _supports_flash_attn = True
     _supports_sdpa = True
     _supports_flex_attn = True
@@ -250,19 +263,25 @@ class GPT1Model(GPT1PreTrainedModel):
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,
         position_ids: torch.LongTensor | None = None,
-        past_key_values: Cache | None = None,
+        cache: Cache | None = None,
         inputs_embeds: torch.Tensor | None = None,
         use_cache: bool | None = None,
         **kwargs,
     ) -> BaseModelOutputWithPast:
+        cache = cache_argument(cache, kwargs)
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("GPT1Model needs exactly one of input_ids or inputs_embeds")
-        if use_cache and past_key_values is None and not self.training:
+        if cache is not None and self.training and torch.is_grad_enabled() and self.h[0].gradient_checkpointing:
+            # the backward pass replays the blocks, which would write the keys and values into the cache twice: as
+            # everywhere in transformers, a checkpointed model leaves the cache alone (and so starts at position 0)
+            logger.warning_once("Gradient checkpointing replays the blocks in backward: the cache passed is not used")
+            cache = None
+        if use_cache and cache is None and not self.training:
             # training builds no cache unless one is passed in: nothing would read it. With the config, local
             # layers get sliding cache layers, which keep only the band's keys.
-            past_key_values = DynamicCache(config=self.config)
+            cache = DynamicCache(config=self.config)
         # a sliding cache layer counts every token it has seen, not the few it keeps, so layer 0 gives the length
-        past_length = past_key_values.get_seq_length() if past_key_values is not None else 0
+        past_length = cache.get_seq_length() if cache is not None else 0
         masks = None
         if isinstance(attention_mask, dict):
             # built ahead by generate for a compileable cache (`create_masks_for_generate` below), one per layer type
@@ -282,24 +301,19 @@ class GPT1Model(GPT1PreTrainedModel):
             position_ids = torch.arange(past_length, past_length + seq_length, device=inputs_embeds.device)[None]
 
         if masks is None:
-            masks = create_attention_masks(
-                self.config, inputs_embeds, attention_mask, past_key_values, mask_position_ids
-            )
+            masks = create_attention_masks(self.config, inputs_embeds, attention_mask, cache, mask_position_ids)
         hidden_states = self.drop(inputs_embeds + self.positions_embed(position_ids))
         for block in self.h:
-            # the cache goes by keyword: checkpointing drops it from the recomputation only then
             hidden_states = block(
                 hidden_states,
                 attention_mask=masks[block.attention_type],
-                past_key_values=past_key_values,
+                cache=cache,
                 position_ids=position_ids,
                 **kwargs,
             )
         if self.ln_f is not None:
             hidden_states = self.ln_f(hidden_states)
-        return BaseModelOutputWithPast(
-            last_hidden_state=hidden_states, past_key_values=past_key_values if use_cache else None
-        )
+        return BaseModelOutputWithPast(last_hidden_state=hidden_states, **{CACHE_FIELD: cache if use_cache else None})
 
     def _check_inputs(self, input_ids, attention_mask, position_ids, batch_size, seq_length, past_length):
         """Raise a ValueError for inputs that would otherwise fail deep inside the network, or silently."""
@@ -345,7 +359,7 @@ class GPT1LMHeadModel(GPT1PreTrainedModel, GenerationMixin):
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,
         position_ids: torch.LongTensor | None = None,
-        past_key_values: Cache | None = None,
+        cache: Cache | None = None,
         inputs_embeds: torch.Tensor | None = None,
         labels: torch.LongTensor | None = None,
         use_cache: bool | None = None,
@@ -359,7 +373,7 @@ class GPT1LMHeadModel(GPT1PreTrainedModel, GenerationMixin):
             input_ids,
             attention_mask=attention_mask,
             position_ids=position_ids,
-            past_key_values=past_key_values,
+            cache=cache_argument(cache, kwargs),
             inputs_embeds=inputs_embeds,
             use_cache=use_cache,
             **kwargs,
@@ -372,17 +386,18 @@ class GPT1LMHeadModel(GPT1PreTrainedModel, GenerationMixin):
         return CausalLMOutputWithPast(
             loss=loss,
             logits=logits,
-            past_key_values=outputs.past_key_values,
+            **{CACHE_FIELD: getattr(outputs, CACHE_FIELD)},
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
         )
 
     def create_masks_for_generate(
-        self, config, inputs_embeds, attention_mask, past_key_values, position_ids=None, **kwargs
+        self, config, inputs_embeds, attention_mask, cache=None, position_ids=None, **kwargs
     ) -> dict[str, torch.Tensor | None]:
         """The masks generate builds ahead of each step for a compileable cache, keyed by layer type as the trunk
         reads them (transformers' own function needs `config.layer_types`, which is None for GPT-1)."""
-        return create_attention_masks(config, inputs_embeds, attention_mask, past_key_values, position_ids)
+        cache = cache_argument(cache, kwargs)
+        return create_attention_masks(config, inputs_embeds, attention_mask, cache, position_ids)
 
     def _validate_generated_length(self, generation_config, input_ids_length, has_default_max_length):
         """transformers' length checks, plus refusing up front to generate past the learned positions."""
@@ -602,7 +617,7 @@ def create_attention_masks(
     config: GPT1Config,
     inputs_embeds: torch.Tensor,
     attention_mask: torch.Tensor | None,
-    past_key_values: Cache | None,
+    cache: Cache | None,
     position_ids: torch.LongTensor | None,
 ) -> dict[str, torch.Tensor | None]:
     """The attention mask of each layer type the model has (only the causal one for GPT-1), from transformers' helpers.
@@ -610,13 +625,8 @@ def create_attention_masks(
     Each is None, a 4-D mask or a flex BlockMask, as the backend in `config._attn_implementation` takes it.
     """
     return {
-        layer_type: MASK_FUNCTIONS[layer_type](
-            config=config,
-            inputs_embeds=inputs_embeds,
-            attention_mask=attention_mask,
-            past_key_values=past_key_values,
-            position_ids=position_ids,
-        )
+        # positional: the cache's keyword is `cache` from transformers 5.24, `past_key_values` before
+        layer_type: MASK_FUNCTIONS[layer_type](config, inputs_embeds, attention_mask, cache, position_ids)
         for layer_type in dict.fromkeys(config.layer_types or ["full_attention"])
     }
 

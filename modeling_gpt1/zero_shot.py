@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+from transformers import DynamicCache
 
 # the number of shots that means "as many as fit the context"
 MAX_SHOTS = "max"
@@ -136,7 +137,8 @@ def score_batch(model, requests: list[Candidates]) -> list[list[Score]]:
     """`score_candidates` for one batch of requests."""
     device = model.device
     prefix_ids, prefix_mask = padded([r.prefix for r in requests], max(len(r.prefix) for r in requests), True, device)
-    output = model(input_ids=prefix_ids, attention_mask=prefix_mask, use_cache=True, logits_to_keep=1)
+    cache = DynamicCache(config=model.config)
+    output = model(input_ids=prefix_ids, attention_mask=prefix_mask, cache=cache, use_cache=True, logits_to_keep=1)
     # [requests, vocab]: the distribution of every continuation's first token
     first_logprobs = output.logits[:, -1].float().log_softmax(-1)
 
@@ -148,11 +150,10 @@ def score_batch(model, requests: list[Candidates]) -> list[list[Score]]:
     # [continuations, longest]: the log-probability of each continuation token
     token_logprobs = first_logprobs[rows].gather(-1, targets[:, :1])
     if longest > 1:
-        cache = output.past_key_values
         cache.batch_select_indices(rows)  # each continuation gets a copy of its prefix's cache
         inputs = targets[:, :-1]
         attention_mask = torch.cat([prefix_mask[rows], target_mask[:, :-1]], dim=1)
-        logits = model(input_ids=inputs, attention_mask=attention_mask, past_key_values=cache, use_cache=True).logits
+        logits = model(input_ids=inputs, attention_mask=attention_mask, cache=cache, use_cache=True).logits
         later = logits.float().log_softmax(-1).gather(-1, targets[:, 1:, None])[..., 0]
         token_logprobs = torch.cat([token_logprobs, later], dim=1)
 

@@ -1,11 +1,26 @@
 """Shared fixtures: a tiny GPT-1 (vocab 100, width 32, 2 layers, 4 heads, 64 positions) and a tokenizer for it."""
 
+import os
+from pathlib import Path
+
 import pytest
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
 from modeling_gpt1 import GPT1Config
+
+REPO = Path(__file__).resolve().parent.parent
+# the scripts and fresh interpreters the tests start fail, as pytest itself does (pyproject.toml), on a deprecation
+# raised by our own code: its package modules, the example scripts and the modules they import
+OWN_MODULES = [
+    "__main__",
+    *(f"modeling_gpt1.{path.stem}".removesuffix(".__init__") for path in (REPO / "modeling_gpt1").glob("*.py")),
+    *(path.stem for path in (REPO / "examples").rglob("*.py")),
+]
+os.environ["PYTHONWARNINGS"] = ",".join(
+    f"error::{category}:{module}" for category in ("DeprecationWarning", "FutureWarning") for module in OWN_MODULES
+)
 
 VOCAB_SIZE = 100
 PAD, START, DELIMITER, EXTRACT = 0, 97, 98, 99

@@ -23,11 +23,25 @@ def test_cached_incremental_decoding_equals_the_full_forward(backend, lm, make_i
         full = lm(ids).logits
         cache = DynamicCache(config=lm.config)
         steps = [
-            lm(ids[:, start:stop], past_key_values=cache, use_cache=True).logits
+            lm(ids[:, start:stop], cache=cache, use_cache=True).logits
             for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
         ]
     assert cache.get_seq_length() == 16
     torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=0)
+
+
+def test_the_cache_is_also_taken_under_its_name_before_transformers_5_24(lm, make_ids):
+    ids = make_ids(2, 9)
+    with torch.no_grad():
+        caches = [DynamicCache(config=lm.config) for _ in range(3)]
+        lm(ids[:, :6], cache=caches[0])
+        lm(ids[:, :6], past_key_values=caches[1])
+        current = lm(ids[:, 6:], cache=caches[0]).logits
+        old_name = lm(ids[:, 6:], past_key_values=caches[1]).logits
+        with pytest.raises(ValueError, match="passed twice"):
+            lm(ids, cache=caches[2], past_key_values=caches[2])
+    assert caches[1].get_seq_length() == 9
+    assert torch.equal(current, old_name)
 
 
 def test_greedy_generation_with_cache_equals_without(lm, make_ids):

@@ -65,9 +65,9 @@ def test_checkpointing_with_a_cache_passed_in_keeps_gradients_and_leaves_the_cac
     checkpointed.activation_checkpointing_enable()
     ids = make_ids(2, 8)
     caches = [DynamicCache(config=no_dropout_config) for _ in range(2)]
-    plain_loss, plain_grads, _ = loss_and_gradients(plain, input_ids=ids, labels=ids, past_key_values=caches[0])
+    plain_loss, plain_grads, _ = loss_and_gradients(plain, input_ids=ids, labels=ids, cache=caches[0])
     checkpointed_loss, checkpointed_grads, _ = loss_and_gradients(
-        checkpointed, input_ids=ids, labels=ids, past_key_values=caches[1]
+        checkpointed, input_ids=ids, labels=ids, cache=caches[1]
     )
     # as everywhere in transformers, checkpointed blocks leave the cache alone (warning once) rather
     # than writing the keys and values into it again during the backward replay

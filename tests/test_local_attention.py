@@ -138,7 +138,7 @@ def test_cached_decoding_equals_the_reference_at_every_step(layer_types, backend
     with torch.no_grad():
         expected = reference_logits(model, ids)
         cache = DynamicCache(config=model.config)
-        steps = [model(ids[:, start:end], past_key_values=cache, use_cache=True).logits for start, end in chunks]
+        steps = [model(ids[:, start:end], cache=cache, use_cache=True).logits for start, end in chunks]
     torch.testing.assert_close(torch.cat(steps, dim=1), expected, atol=TOLERANCE, rtol=0)
     assert cache.get_seq_length() == 20
     kept = [layer.keys.shape[-2] for layer in cache.layers]
@@ -248,7 +248,7 @@ def test_dense_cached_decoding_with_flex_attention(make_ids):
         expected = model(ids, use_cache=False).logits
         cache = DynamicCache(config=model.config)
         steps = [
-            model(ids[:, a:b], past_key_values=cache, use_cache=True).logits for a, b in ((0, 8), (8, 9), (9, 12))
+            model(ids[:, a:b], cache=cache, use_cache=True).logits for a, b in ((0, 8), (8, 9), (9, 12))
         ]
     torch.testing.assert_close(torch.cat(steps, dim=1), expected, atol=TOLERANCE, rtol=0)
 
