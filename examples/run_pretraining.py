@@ -72,8 +72,6 @@ from matplotlib import pyplot  # noqa: E402
 logger = logging.getLogger(__name__)
 SCRIPT = "run_pretraining.py"
 CHECKPOINT_PREFIX = "checkpoint-step-"
-# `shared/` lies beside the repository: GPT-1's released vocabulary is the default tokenizer
-RELEASED_VOCABULARY = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gpt1"
 PAPER_BATCH = 64  # windows per update
 # dense bf16 tensor-core peaks (FLOP/s) by words of the device name, first match, for the MFU shown on GPUs;
 # `--peak_tflops` gives another
@@ -186,8 +184,10 @@ def parse_args(argv=None):
 
 
 def build_tokenizer(args):
-    """The tokenizer asked for: a named one, the model's, or GPT-1's released vocabulary."""
-    source = args.tokenizer_name or args.model_name_or_path or RELEASED_VOCABULARY
+    """The tokenizer asked for: a named one, the model's, or GPT-1's released vocabulary (shipped in the package)."""
+    source = args.tokenizer_name or args.model_name_or_path
+    if source is None:
+        return GPT1Tokenizer()
     try:
         if Path(source).is_dir() and not (Path(source) / "tokenizer_config.json").exists():
             return GPT1Tokenizer.from_pretrained(source)  # the original file layout

@@ -31,12 +31,15 @@ from transformers import (
     OpenAIGPTTokenizer,
 )
 from transformers.activations import ACT2FN
+from transformers.utils import logging
 
 from . import modeling_gpt1
 from .configuration_gpt1 import GPT1Config
 from .hub_card import write_card
 from .modeling_gpt1 import GPT1DoubleHeads, GPT1LMHeadModel, GPT1Model, GPT1PreTrainedModel
-from .tokenization_gpt1 import ORIGINAL_FILES_NAMES, VOCAB_FILES_NAMES, GPT1Tokenizer
+from .tokenization_gpt1 import ORIGINAL_FILES_NAMES, RELEASED_VOCABULARY, VOCAB_FILES_NAMES, GPT1Tokenizer
+
+logger = logging.get_logger(__name__)
 
 # the port's class -> ours, and back
 OUR_CLASS = {
@@ -326,9 +329,15 @@ def load_release(src: Path) -> tuple[GPT1LMHeadModel, GPT1Tokenizer]:
 
 
 def load_openai_gpt(src: Path) -> tuple[GPT1PreTrainedModel, GPT1Tokenizer]:
-    """A transformers `openai-gpt` folder as our model and tokenizer."""
-    vocab_file, merges_file = require_files(src, VOCAB_FILES_NAMES.values())
-    tokenizer = GPT1Tokenizer(vocab_file, merges_file)
+    """A transformers `openai-gpt` folder as our model and tokenizer; a folder of weights alone gets GPT-1's
+    released vocabulary, shipped in the package."""
+    if any((src / name).exists() for name in VOCAB_FILES_NAMES.values()):
+        vocab_file, merges_file = require_files(src, VOCAB_FILES_NAMES.values())
+        tokenizer = GPT1Tokenizer(vocab_file, merges_file)
+    else:
+        vocab_file = RELEASED_VOCABULARY / ORIGINAL_FILES_NAMES["vocab_file"]
+        logger.warning(f"{src} has no vocab.json or merges.txt: using GPT-1's released vocabulary ({vocab_file.parent})")
+        tokenizer = GPT1Tokenizer()
     model = from_openai_gpt(src)
     check_vocab_size(model.config.vocab_size, tokenizer, vocab_file)
     return model, tokenizer

@@ -33,6 +33,8 @@ logger = logging.get_logger(__name__)
 VOCAB_FILES_NAMES = {"vocab_file": "vocab.json", "merges_file": "merges.txt"}
 # the same two files under the names of the original release
 ORIGINAL_FILES_NAMES = {"vocab_file": "encoder_bpe_40000.json", "merges_file": "vocab_40000.bpe"}
+# GPT-1's released vocabulary and merges (MIT, (c) 2018 OpenAI), shipped in the package: the default tokenizer
+RELEASED_VOCABULARY = Path(__file__).resolve().parent / "vocabulary"
 # arguments of `from_pretrained` that say where and how to fetch the files, not how to tokenize
 LOADING_ARGUMENTS = {
     "cache_dir", "force_download", "local_files_only", "token", "revision", "trust_remote_code", "subfolder",
@@ -51,6 +53,10 @@ NEWLINE = re.compile(r"\s*\n\s*")
 SPACES = re.compile(r"[^\S\n]{2,}|[^\S\n ]")
 # On ASCII text, ftfy.fix_text changes only HTML entities, line breaks and control characters
 FTFY_ASCII_TRIGGERS = re.compile(r"[&\x00-\x08\x0b-\x1f\x7f]")
+# decoding writes these words without the space before them (closing punctuation, the clitics spaCy splits off)
+# or after them (opening brackets)
+JOINS_PREVIOUS = re.compile(r"[.,;:!?%)\]}]+|n't|'(?:s|m|d|ll|re|ve)")
+JOINS_NEXT = re.compile(r"[(\[{$]")
 
 
 def fix_text(text: str) -> str:
@@ -180,13 +186,13 @@ SPACY_STATE = (
 class GPT1Tokenizer(PreTrainedTokenizer):
     """GPT-1's tokenizer: the original encoder's ids, plus the fine-tuning tokens and task input formats.
 
-    `tokenizer(text, add_special_tokens=False)` gives the ids of the original encoder. With special tokens,
-    one text becomes `_start_ text _classify_` and a pair `_start_ a _delimiter_ b _classify_`.
-    `encode_task` builds the four input formats of the paper for `GPT1DoubleHeads`.
+    `tokenizer(text)` gives the ids of the original encoder, the language model's input, with nothing added (as
+    transformers' `OpenAIGPTTokenizer`); a pair is the two texts' ids one after the other. The fine-tuning tokens
+    come only through `encode_task`, which builds the four input formats of the paper for `GPT1DoubleHeads`.
 
     Args:
-        vocab_file: `vocab.json` or the original `encoder_bpe_40000.json`.
-        merges_file: `merges.txt` or the original `vocab_40000.bpe`.
+        vocab_file: `vocab.json` or the original `encoder_bpe_40000.json`; by default GPT-1's, shipped in the package.
+        merges_file: `merges.txt` or the original `vocab_40000.bpe`; by default GPT-1's.
         pad_token: `<unk>` (id 0) by default, as the original code padded with zeros.
     """
 
@@ -197,8 +203,8 @@ class GPT1Tokenizer(PreTrainedTokenizer):
 
     def __init__(
         self,
-        vocab_file,
-        merges_file,
+        vocab_file=None,
+        merges_file=None,
         unk_token="<unk>",
         pad_token="<unk>",
         bos_token=START,
@@ -207,8 +213,10 @@ class GPT1Tokenizer(PreTrainedTokenizer):
         split_special_tokens=True,
         **kwargs,
     ):
-        if vocab_file is None or merges_file is None:
-            raise ValueError("GPT1Tokenizer needs a vocab_file and a merges_file")
+        if (vocab_file is None) != (merges_file is None):
+            raise ValueError("GPT1Tokenizer takes a vocab_file and a merges_file together, or neither (GPT-1's own)")
+        if vocab_file is None:
+            vocab_file, merges_file = (RELEASED_VOCABULARY / name for name in ORIGINAL_FILES_NAMES.values())
         self.encoder = read_vocab(vocab_file)
         self.decoder = {i: token for token, i in self.encoder.items()}
         self.merges = read_merges(merges_file, self.encoder)
@@ -410,25 +418,22 @@ class GPT1Tokenizer(PreTrainedTokenizer):
         return self.decoder.get(index, str(self.unk_token))
 
     def convert_tokens_to_string(self, tokens: list[str]) -> str:
-        """Words joined by spaces, one newline per newline token."""
+        """The words, lowercase as the encoder left them, spaced as English is written: no space before closing
+        punctuation and split-off clitics (`do n't` -> `don't`) or after opening brackets, none inside a pair of
+        double quotes; one newline per newline token."""
         fine_tuning_tokens = {str(self.bos_token), str(self.sep_token), str(self.cls_token)}
-        text = "".join(t + END_OF_WORD if t in fine_tuning_tokens else t for t in tokens).replace(END_OF_WORD, " ")
-        return re.sub(r" *\n *", "\n", text).strip()
-
-    def build_inputs_with_special_tokens(self, token_ids_0, token_ids_1=None) -> list[int]:
-        if token_ids_1 is None:
-            return [self.bos_token_id, *token_ids_0, self.cls_token_id]
-        return [self.bos_token_id, *token_ids_0, self.sep_token_id, *token_ids_1, self.cls_token_id]
-
-    def get_special_tokens_mask(self, token_ids_0, token_ids_1=None, already_has_special_tokens=False) -> list[int]:
-        if already_has_special_tokens:
-            return super().get_special_tokens_mask(token_ids_0, token_ids_1, already_has_special_tokens=True)
-        if token_ids_1 is None:
-            return [1] + [0] * len(token_ids_0) + [1]
-        return [1] + [0] * len(token_ids_0) + [1] + [0] * len(token_ids_1) + [1]
-
-    def create_token_type_ids_from_sequences(self, token_ids_0, token_ids_1=None) -> list[int]:
-        return [0] * len(self.build_inputs_with_special_tokens(token_ids_0, token_ids_1))
+        words = "".join(t + END_OF_WORD if t in fine_tuning_tokens else t for t in tokens).split(END_OF_WORD)
+        text, glued, open_quote = "", True, False
+        for word in filter(None, words):
+            if word == "\n":
+                text, glued = text.rstrip(" ") + "\n", True
+                continue
+            closes_quote = word == '"' and open_quote
+            glued = glued or closes_quote or JOINS_PREVIOUS.fullmatch(word) is not None
+            text += word if glued else " " + word
+            glued = JOINS_NEXT.fullmatch(word) is not None or (word == '"' and not closes_quote)
+            open_quote ^= word == '"'
+        return text
 
     def _encode_plus(
         self,
@@ -508,9 +513,8 @@ class GPT1Tokenizer(PreTrainedTokenizer):
         batch = {}
         extras = ("return_overflowing_tokens", "return_special_tokens_mask", "return_length", "return_token_type_ids")
         if truncation_strategy == TruncationStrategy.DO_NOT_TRUNCATE and not any(kwargs.get(x) for x in extras):
-            # what `prepare_for_model` does in this case, without its cost per text
-            join = self.build_inputs_with_special_tokens if add_special_tokens else lambda a, b: a + (b or [])
-            batch["input_ids"] = [join(ids, b) for ids, b in zip(self.encode_texts(texts), pairs, strict=True)]
+            # what `prepare_for_model` does in this case (no special tokens to add), without its cost per text
+            batch["input_ids"] = [ids + (b or []) for ids, b in zip(self.encode_texts(texts), pairs, strict=True)]
             longest = max(batch["input_ids"], key=len, default=[])
             self._eventual_warn_about_too_long_sequence(longest, max_length, kwargs.get("verbose", True))
         else:

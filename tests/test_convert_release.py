@@ -229,6 +229,23 @@ def test_console_script_converts_to_the_port_and_back(converted, tmp_path):
     assert_same_state(model_state(tmp_path / "back"), model_state(converted["ours"]))
 
 
+def test_a_port_folder_without_tokenizer_files_gets_gpt1s_released_vocabulary(converted, tmp_path):
+    source = tmp_path / "weights_only"
+    shutil.copytree(converted["port"], source)
+    for name in TOKENIZER_FILES:
+        (source / name).unlink(missing_ok=True)
+    completed = gpt1_convert(source, "ours", cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert "has no vocab.json or merges.txt: using GPT-1's released vocabulary" in completed.stderr
+    assert_same_state(model_state(tmp_path / "ours"), model_state(converted["ours"]))
+    for name in ("vocab.json", "merges.txt"):
+        assert (tmp_path / "ours" / name).read_bytes() == (converted["ours"] / name).read_bytes(), name
+    # one of the two files alone is a broken folder, not a weights-only one
+    (source / "vocab.json").write_bytes((converted["port"] / "vocab.json").read_bytes())
+    completed = gpt1_convert(source, "again", cwd=tmp_path)
+    assert completed.returncode == 2 and "missing merges.txt" in completed.stderr
+
+
 def test_console_script_reports_bad_input_in_one_line_with_status_2(release, tmp_path):
     source = tmp_path / "release"
     shutil.copytree(release[0], source)

@@ -8,11 +8,15 @@ training are checked in this process through `run_pretraining.main`.
 import contextlib
 import json
 import math
+import os
 import shutil
 import signal
+import subprocess
 import sys
 from collections import Counter
 
+import datasets
+import huggingface_hub
 import matplotlib.image
 import numpy as np
 import pytest
@@ -241,10 +245,9 @@ def test_overwrite_output_dir_starts_afresh(finished, corpus, cache, tmp_path):
     assert results(output_dir)["train_steps"] == 3
 
 
-def test_train_tiny_is_run_pretraining_with_small_defaults(corpus, tmp_path):
+def test_train_tiny_is_run_pretraining_with_small_defaults(train_tiny, corpus, tmp_path):
     """The quick start's main job: given arguments replace the defaults, and it samples from the saved model."""
-    import train_tiny
-
+    train_tiny.hub(reachable=True)
     line = train_tiny.command_line(["--max_steps", "7", "--output_dir=elsewhere"])
     assert line[line.index("--max_steps") :][:2] == ["--max_steps", "7"] and line.count("--max_steps") == 1
     assert "--output_dir" not in line and "--overwrite_output_dir" in line
@@ -252,6 +255,77 @@ def test_train_tiny_is_run_pretraining_with_small_defaults(corpus, tmp_path):
     assert "--new_vocab_merges" not in train_tiny.command_line(["--tokenizer_name", "folder"])
     extra = ["--max_steps", 3, "--new_vocab_merges", 100, "--cache_dir", tmp_path / "cache"]
     log = run_ok("train_tiny.py", ["--train_files", corpus, "--output_dir", tmp_path / "out", *extra])
+    assert "'It was a dark and stormy night, and' ->" in log
+    assert results(tmp_path / "out")["train_steps"] == 3
+
+
+@pytest.fixture
+def train_tiny(monkeypatch):
+    """examples/train_tiny.py as a module, with the Hub made reachable or not by `hub(reachable)`."""
+    import train_tiny
+
+    def hub(reachable: bool):
+        def dataset_info(self, name, **kwargs):
+            if not reachable:
+                raise ConnectionError("no network")
+
+        monkeypatch.setattr(huggingface_hub.HfApi, "dataset_info", dataset_info)
+
+    train_tiny.hub = hub
+    return train_tiny
+
+
+def test_train_tiny_takes_wikitext_from_the_hub_else_the_workplace_corpus(train_tiny, tmp_path, monkeypatch):
+    train_tiny.hub(reachable=True)
+    line = train_tiny.command_line([])
+    assert line[:4] == ["--dataset_name", "Salesforce/wikitext", "--dataset_config_name", "wikitext-2-raw-v1"]
+    train_tiny.hub(reachable=False)
+    clone = tmp_path / "clone"
+    (tmp_path / "shared" / "data" / "corpus").mkdir(parents=True)
+    clone.mkdir()
+    monkeypatch.chdir(clone)
+    with pytest.raises(SystemExit):
+        train_tiny.command_line([])
+    (tmp_path / "shared" / "data" / "corpus" / "combined_en.txt").write_text("Some text.\n", encoding="utf-8")
+    assert train_tiny.command_line([])[:2] == ["--train_files", str(train_tiny.WORKPLACE_CORPUS)]
+    assert "--dataset_name" not in train_tiny.command_line(["--train_files", "mine.txt"])
+
+
+def test_train_tiny_offline_without_a_corpus_stops_in_one_line(tmp_path):
+    """From a clone with no ../shared beside it and no network: one error line that names the three ways."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "train_tiny.py")],
+        cwd=tmp_path,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()] and "train_tiny.py: error:" in done.stderr
+    for way in ("--train_files", "--dataset_name", "Hugging Face Hub"):
+        assert way in done.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def write_hub_layout(corpus, folder, config_name="wikitext-2-raw-v1"):
+    """`corpus` as a Hub dataset repo is laid out (WikiText's: a README declaring the config, a parquet file of
+    lines per split)."""
+    lines = [line + "\n" for line in corpus.read_text(encoding="utf-8").split("\n")]
+    splits = {"train": lines[: len(lines) * 9 // 10], "validation": lines[len(lines) * 9 // 10 :]}
+    readme = ["---", "configs:", f"- config_name: {config_name}", "  data_files:"]
+    for split, rows in splits.items():
+        datasets.Dataset.from_dict({"text": rows}).to_parquet(folder / config_name / f"{split}-00000-of-00001.parquet")
+        readme += [f"  - split: {split}", f"    path: {config_name}/{split}-*"]
+    (folder / "README.md").write_text("\n".join([*readme, "---", ""]), encoding="utf-8")
+    return folder
+
+
+def test_train_tiny_on_a_dataset_in_the_hub_layout(train_tiny, corpus, tmp_path):
+    hub_folder = write_hub_layout(corpus, tmp_path / "wikitext")
+    corpus_args = ["--dataset_name", hub_folder, "--dataset_config_name", "wikitext-2-raw-v1"]
+    extra = ["--max_steps", 3, "--new_vocab_merges", 100, "--cache_dir", tmp_path / "cache", "--eval_steps", 3]
+    log = run_ok("train_tiny.py", [*corpus_args, "--output_dir", tmp_path / "out", *extra])
     assert "'It was a dark and stormy night, and' ->" in log
     assert results(tmp_path / "out")["train_steps"] == 3
 

@@ -19,11 +19,18 @@ import ftfy
 import pytest
 import spacy
 from remote_code import run_fresh_python
-from shared_data import DATA, GOLDEN, MERGES, REPO, STORY_CLOZE, VOCAB, load_original_encoder, require
+from shared_data import DATA, GOLDEN, GPT1_DATA, MERGES, REPO, STORY_CLOZE, VOCAB, load_original_encoder, require
 from transformers import AutoTokenizer
 
 from modeling_gpt1 import GPT1Config, GPT1Tokenizer
-from modeling_gpt1.tokenization_gpt1 import cross_space_pairs, fix_text, matcher_rules, standardize
+from modeling_gpt1.tokenization_gpt1 import (
+    ORIGINAL_FILES_NAMES,
+    RELEASED_VOCABULARY,
+    cross_space_pairs,
+    fix_text,
+    matcher_rules,
+    standardize,
+)
 
 CORPUS = DATA / "corpus" / "combined_en.txt"
 START, DELIMITER, EXTRACT = 40478, 40479, 40480  # SPEC section 2
@@ -50,7 +57,7 @@ GOLDEN_PARAMS = [pytest.param(record, id=f"golden{i}") for i, record in enumerat
 @pytest.fixture(scope="module")
 def tokenizer():
     """GPT-1's tokenizer on the released files; one instance, so its caches fill across the tests."""
-    return GPT1Tokenizer(require(VOCAB), require(MERGES))
+    return GPT1Tokenizer()
 
 
 @pytest.fixture(scope="module")
@@ -278,6 +285,20 @@ def test_from_pretrained_reads_a_folder_in_either_layout(tokenizer, golden_texts
 # saving and loading
 
 
+def test_the_package_ships_gpt1s_released_vocabulary_with_its_license():
+    for name in ORIGINAL_FILES_NAMES.values():
+        assert (RELEASED_VOCABULARY / name).read_bytes() == require(GPT1_DATA / name).read_bytes(), name
+    assert "Copyright (c) 2018 OpenAI" in (RELEASED_VOCABULARY / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_the_default_and_the_packaged_folder_are_gpt1s_tokenizer(tokenizer, golden_texts):
+    packaged = GPT1Tokenizer.from_pretrained(RELEASED_VOCABULARY)
+    assert packaged.get_vocab() == tokenizer.get_vocab() and len(tokenizer.merges) == 40000
+    assert packaged(golden_texts)["input_ids"] == [record["ids"] for record in GOLDEN_RECORDS]
+    with pytest.raises(ValueError, match="together, or neither"):
+        GPT1Tokenizer(vocab_file=RELEASED_VOCABULARY / "encoder_bpe_40000.json")
+
+
 def test_save_pretrained_writes_the_released_vocabulary(tokenizer, tmp_path):
     tokenizer.save_pretrained(tmp_path)
     assert json.loads((tmp_path / "vocab.json").read_text(encoding="utf-8")) == json.loads(VOCAB.read_text())
@@ -345,16 +366,17 @@ def test_fine_tuning_tokens_follow_the_vocabulary(tokenizer):
     assert tokenizer.convert_ids_to_tokens([0, NEWLINE]) == ["<unk>", "\n</w>"]
 
 
-def test_one_text_and_a_pair_get_the_fine_tuning_tokens(tokenizer, golden_texts):
+def test_by_default_a_text_and_a_pair_are_the_language_models_ids(tokenizer, golden_texts):
+    # as transformers' OpenAIGPTTokenizer: nothing added, so generate, pipelines and LM collators work unchanged
     a, b = GOLDEN_RECORDS[0], GOLDEN_RECORDS[1]
-    assert tokenizer(a["text"])["input_ids"] == [START, *a["ids"], EXTRACT]
-    assert tokenizer(a["text"], b["text"])["input_ids"] == [START, *a["ids"], DELIMITER, *b["ids"], EXTRACT]
+    assert tokenizer(a["text"])["input_ids"] == a["ids"]
+    assert tokenizer.encode(a["text"]) == a["ids"]
+    assert tokenizer(a["text"], b["text"])["input_ids"] == [*a["ids"], *b["ids"]]
     batch = tokenizer([a["text"], b["text"]], [b["text"], a["text"]])["input_ids"]
-    assert batch == [
-        [START, *a["ids"], DELIMITER, *b["ids"], EXTRACT],
-        [START, *b["ids"], DELIMITER, *a["ids"], EXTRACT],
-    ]
-    assert tokenizer(a["text"])["attention_mask"] == [1] * (len(a["ids"]) + 2)
+    assert batch == [[*a["ids"], *b["ids"]], [*b["ids"], *a["ids"]]]
+    assert tokenizer(a["text"])["attention_mask"] == [1] * len(a["ids"])
+    assert tokenizer(a["text"], return_special_tokens_mask=True)["special_tokens_mask"] == [0] * len(a["ids"])
+    assert tokenizer(a["text"], truncation=True, max_length=3)["input_ids"] == a["ids"][:3]
 
 
 def test_fine_tuning_tokens_written_in_text_stay_text(tokenizer, original):
@@ -393,17 +415,33 @@ def test_decode_gives_the_lowercase_words_with_newlines(tokenizer, golden_texts)
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         if 0 in ids:  # an unknown piece decodes as <unk>
             continue
-        expected = re.sub(" *\n *", "\n", " ".join(tokenizer.words(text)))
-        assert tokenizer.decode(ids) == expected, text
-        assert tokenizer.decode(ids) == tokenizer.decode(ids).lower()
-        decoded_any_newline |= "\n" in tokenizer.decode(ids)
+        decoded = tokenizer.decode(ids)
+        # decoding chooses only where spaces go: the words and the newlines are the encoder's
+        assert decoded.replace(" ", "") == "".join(tokenizer.words(text)), text
+        assert decoded.split("\n") == [line.strip(" ") for line in decoded.split("\n")], text
+        assert decoded == decoded.lower()
+        decoded_any_newline |= "\n" in decoded
     assert decoded_any_newline
+
+
+@pytest.mark.parametrize(
+    "text, decoded",
+    [
+        ("I don't think it's U.S. policy.", "i don't think it's u.s. policy."),
+        ('She said: "Yes, (really) $5 or 10%!"\nThen left...', 'she said: "yes, (really) $5 or 10%!"\nthen left...'),
+        ("We'll see; they're here, aren't they?", "we'll see; they're here, aren't they?"),
+        ("A well-known name", "a well - known name"),  # the original spaces out every run of dashes
+        ("Café   au\tlait", "café au lait"),
+    ],
+)
+def test_decode_writes_punctuation_and_clitics_as_english_is_written(tokenizer, text, decoded):
+    assert tokenizer.decode(tokenizer(text)["input_ids"]) == decoded
 
 
 def test_decode_skips_the_fine_tuning_tokens_when_asked(tokenizer):
     a, b = "Line one.\nLine two", "the other text"
-    ids = tokenizer(a, b)["input_ids"]
-    without = tokenizer(a, add_special_tokens=False)["input_ids"] + tokenizer(b, add_special_tokens=False)["input_ids"]
+    ids = [START, *tokenizer(a)["input_ids"], DELIMITER, *tokenizer(b)["input_ids"], EXTRACT]
+    without = tokenizer(a)["input_ids"] + tokenizer(b)["input_ids"]
     assert tokenizer.decode(ids, skip_special_tokens=True) == tokenizer.decode(without)
     kept = tokenizer.decode(ids)
     assert kept.startswith("_start_ ") and " _delimiter_ " in kept and kept.endswith(" _classify_")
@@ -497,8 +535,8 @@ def test_a_bad_merges_file_is_refused_by_name_and_line(tmp_path, merges, problem
 
 
 def test_missing_files_are_refused(tmp_path):
-    with pytest.raises(ValueError, match="needs a vocab_file and a merges_file"):
-        GPT1Tokenizer(None, None)
+    with pytest.raises(ValueError, match="a vocab_file and a merges_file together, or neither"):
+        GPT1Tokenizer(None, tmp_path / "merges.txt")
     with pytest.raises(FileNotFoundError, match="vocab.json"):
         GPT1Tokenizer(tmp_path / "vocab.json", tmp_path / "merges.txt")
 
