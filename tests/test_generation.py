@@ -2,9 +2,10 @@
 
 import pytest
 import torch
-from transformers import DynamicCache, pipeline
+from remote_code import run_fresh_python
+from transformers import DynamicCache, pipeline, set_seed
 
-from modeling_gpt1 import GPT1LMHeadModel
+from modeling_gpt1 import GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
 
 
 @pytest.fixture
@@ -109,3 +110,47 @@ def test_pipeline_batches_prompts_of_different_lengths_like_single_prompts(lm, t
     batched = generator(prompts, batch_size=3, **settings)
     single = [generator(prompt, **settings) for prompt in prompts]
     assert batched == single
+
+
+PIPELINE_SCRIPT = """
+import json, sys
+import transformers
+
+generator = transformers.pipeline("text-generation", model=sys.argv[1], trust_remote_code=True)
+prompt = sys.argv[2]
+transformers.set_seed(0)
+text = generator(prompt)[0]["generated_text"]
+transformers.set_seed(0)
+print(json.dumps({
+    "text": text,
+    "ids": generator(prompt, return_tensors=True)[0]["generated_token_ids"],
+    "imported_modeling_gpt1": any(m.split(".")[0] == "modeling_gpt1" for m in sys.modules),
+}))
+"""
+
+
+def test_text_generation_pipeline_with_remote_code_and_default_arguments_equals_generate(tmp_path):
+    """A Hub user's first call: the pipeline on a saved folder, in a process without the package, with GPT-1's own
+    tokenizer and every argument left at its default (the pipeline's: 256 new tokens sampled at temperature 0.7)."""
+    tokenizer = GPT1Tokenizer()
+    torch.manual_seed(0)
+    config = GPT1Config(vocab_size=tokenizer.vocab_size, n_embd=32, n_layer=2, n_head=4)  # GPT-1's 512 positions
+    config.initializer_range = 0.3  # far from uniform attention, so that greedy decoding does not just repeat
+    model = GPT1LMHeadModel(config).eval()
+    model.save_pretrained(tmp_path / "lm")
+    tokenizer.save_pretrained(tmp_path / "lm")
+    prompt = "It was a dark and stormy night, and"
+    result = run_fresh_python(PIPELINE_SCRIPT, str(tmp_path / "lm"), prompt, workdir=tmp_path)
+    assert result["imported_modeling_gpt1"] is False
+
+    inputs = tokenizer(prompt, return_tensors="pt")
+    prompt_length = inputs["input_ids"].shape[1]
+    assert len(result["ids"]) > prompt_length  # it generated something, as many tokens as the pipeline chose
+    set_seed(0)
+    with torch.no_grad():
+        new_tokens = len(result["ids"]) - prompt_length
+        expected = model.generate(**inputs, max_new_tokens=new_tokens, do_sample=True, temperature=0.7)[0]
+    assert result["ids"] == expected.tolist()
+    # the prompt as given, then the continuation (how the two are joined is the pipeline's, and changes between releases)
+    assert result["text"].startswith(prompt)
+    assert result["text"].endswith(tokenizer.decode(expected[prompt_length:]))
