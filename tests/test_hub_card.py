@@ -138,7 +138,7 @@ def test_body_has_every_section_in_order(card):
     assert positions == sorted(positions)
     assert "@article{radford2018improving," in card.text
     assert 'from_pretrained("org/gpt1-repro", trust_remote_code=True)' in card.text
-    assert "add_special_tokens=False" in card.text
+    assert "encode_task" in card.text and "add_special_tokens" not in card.text
     assert "accelerate launch examples/run_glue.py --model_name_or_path org/gpt1-repro --task_name rte" in card.text
 
 
