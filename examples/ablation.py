@@ -1,4 +1,4 @@
-"""python examples/ablation.py --output_dir out/ablation
+"""python examples/ablation.py --data_dir DATA --train_files CORPUS.txt --output_dir out/ablation
 
 The paper's ablation (section 5, table 5) in miniature: does pretraining help every task, and what does the
 auxiliary LM objective add? One small GPT-1 is pretrained on the corpus with `run_pretraining.py`, then each task
@@ -28,22 +28,13 @@ import torch
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
 
 EXAMPLES = Path(__file__).resolve().parent
-SHARED_DATA = EXAMPLES.parent.parent / "shared" / "data"
-# task -> (script, its task arguments, the metric reported, as in the paper's table)
+# task -> (script, its task arguments, its folder under --data_dir, the metric reported, as in the paper's table)
 TASKS = {
-    "cola": (
-        "run_glue.py",
-        ["--task_name", "cola", "--data_dir", SHARED_DATA / "glue" / "CoLA"],
-        "matthews_correlation",
-    ),
-    "stsb": ("run_glue.py", ["--task_name", "stsb", "--data_dir", SHARED_DATA / "glue" / "STS-B"], "pearson"),
-    "mrpc": ("run_glue.py", ["--task_name", "mrpc", "--data_dir", SHARED_DATA / "glue" / "MRPC"], "f1"),
-    "rte": ("run_glue.py", ["--task_name", "rte", "--data_dir", SHARED_DATA / "glue" / "RTE"], "accuracy"),
-    "story_cloze": (
-        "run_multiple_choice.py",
-        ["--dataset", "story_cloze", "--data_dir", SHARED_DATA / "story_cloze"],
-        "accuracy",
-    ),
+    "cola": ("run_glue.py", ["--task_name", "cola"], "glue/CoLA", "matthews_correlation"),
+    "stsb": ("run_glue.py", ["--task_name", "stsb"], "glue/STS-B", "pearson"),
+    "mrpc": ("run_glue.py", ["--task_name", "mrpc"], "glue/MRPC", "f1"),
+    "rte": ("run_glue.py", ["--task_name", "rte"], "glue/RTE", "accuracy"),
+    "story_cloze": ("run_multiple_choice.py", ["--dataset", "story_cloze"], "story_cloze", "accuracy"),
 }
 VARIANTS = {  # name -> (starting model, --lm_coef)
     "pretrained + aux LM": ("pretrained", 0.5),
@@ -57,7 +48,13 @@ def parse_args():
         description=__doc__.split("\n\n")[1], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     parser.add_argument("--output_dir", type=Path, default=Path("out/ablation"))
-    parser.add_argument("--train_files", nargs="+", type=Path, default=[SHARED_DATA / "corpus" / "combined_en.txt"])
+    parser.add_argument(
+        "--data_dir",
+        type=Path,
+        required=True,
+        help="the tasks' folders: glue/{CoLA,STS-B,MRPC,RTE} (GLUE's TSV layout) and story_cloze (the CSV)",
+    )
+    parser.add_argument("--train_files", nargs="+", type=Path, required=True, help="the pretraining corpus")
     parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
     parser.add_argument("--config_name", default="gpt1-mini", help="run_pretraining.py's --config_name")
     parser.add_argument("--new_vocab_merges", type=int, default=2000, help="a vocabulary learned on the corpus")
@@ -122,9 +119,10 @@ def fine_tune(args, task: str, model: Path, lm_coef: float, output_dir: Path) ->
     """The task's results from `model` with the paper's recipe, and the seconds it took (None when found done)."""
     if (output_dir / "all_results.json").exists():
         return json.loads((output_dir / "all_results.json").read_text()), None
-    script, task_args, _ = TASKS[task]
+    script, task_args, folder, _ = TASKS[task]
     command = [
-        sys.executable, EXAMPLES / script, *task_args, "--model_name_or_path", model, "--output_dir", output_dir,
+        sys.executable, EXAMPLES / script, *task_args, "--data_dir", args.data_dir / folder,
+        "--model_name_or_path", model, "--output_dir", output_dir,
         "--lm_coef", lm_coef, "--learning_rate", args.learning_rate, "--seed", args.seed, "--report_to", "none",
     ]  # fmt: skip
     if args.max_train_samples:
@@ -137,7 +135,7 @@ def fine_tune(args, task: str, model: Path, lm_coef: float, output_dir: Path) ->
 def table(args, pretraining: dict, scores: dict, seconds: dict) -> str:
     """The ablation's report in Markdown."""
     lines = [
-        "| variant | " + " | ".join(f"{task} ({TASKS[task][2]})" for task in args.tasks) + " | mean |",
+        "| variant | " + " | ".join(f"{task} ({TASKS[task][3]})" for task in args.tasks) + " | mean |",
         "|---|" + "---:|" * (len(args.tasks) + 1),
     ]
     for variant in VARIANTS:
@@ -177,7 +175,7 @@ def main():
         for variant, (start, lm_coef) in VARIANTS.items():
             folder = args.output_dir / variant.replace(" ", "_").replace(",", "").replace("+", "with") / task
             results, took = fine_tune(args, task, models[start], lm_coef, folder)
-            scores[variant][task] = results[f"eval_{TASKS[task][2]}"]
+            scores[variant][task] = results[f"eval_{TASKS[task][3]}"]
             seconds[variant][task] = took or 0.0
     report = table(args, pretraining, scores, seconds)
     (args.output_dir / "ablation.md").write_text(report)

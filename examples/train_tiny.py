@@ -2,8 +2,9 @@
 
 The quick start's main job: `run_pretraining.py` with a small default, then a sampled continuation of a prompt
 from the model it saved. The default pretrains the `gpt1-mini` preset (4 layers, 128 wide, 4 heads, 128
-positions) with a 2,000-merge GPT-1-style vocabulary learned on the corpus first, for 1,500 updates of 16 random 128-token windows per process (Adam at a peak of 2e-3, 100 warm-up
-updates, then cosine decay), in `out/tiny` (replacing an earlier run there). It reports the validation perplexity
+positions) with a 2,000-merge GPT-1-style vocabulary learned on the corpus first, for 1,500 updates of 16 random
+128-token windows per process (Adam at a peak of 2e-3, 100 warm-up updates, then cosine decay), in `out/tiny`
+(replacing an earlier run there). It reports the validation perplexity
 beside that of a unigram model of the same held-out tokens. Any run_pretraining.py argument given replaces its
 default here, e.g. `--max_steps 3000` or `--output_dir out/other`; `accelerate launch examples/train_tiny.py`
 runs it on several processes.

@@ -336,7 +336,9 @@ def load_openai_gpt(src: Path) -> tuple[GPT1PreTrainedModel, GPT1Tokenizer]:
         tokenizer = GPT1Tokenizer(vocab_file, merges_file)
     else:
         vocab_file = RELEASED_VOCABULARY / ORIGINAL_FILES_NAMES["vocab_file"]
-        logger.warning(f"{src} has no vocab.json or merges.txt: using GPT-1's released vocabulary ({vocab_file.parent})")
+        logger.warning(
+            f"{src} has no vocab.json or merges.txt: using GPT-1's released vocabulary ({vocab_file.parent})"
+        )
         tokenizer = GPT1Tokenizer()
     model = from_openai_gpt(src)
     check_vocab_size(model.config.vocab_size, tokenizer, vocab_file)

@@ -51,7 +51,7 @@ CACHE_FIELD = "cache" if "cache" in BaseModelOutputWithPast.__dataclass_fields__
 
 
 def cache_argument(cache: Cache | None, kwargs: dict) -> Cache | None:
-    """The cache, passed as `cache` or, as transformers before 5.24 passes it, `past_key_values` (taken out of kwargs)."""
+    """The cache, passed as `cache` or, as transformers before 5.24 passes it, `past_key_values` (out of kwargs)."""
     old_name = kwargs.pop("past_key_values", None)
     if old_name is not None and cache is not None:
         raise ValueError("the cache was passed twice: as `cache` and as `past_key_values` (its name before 5.24)")

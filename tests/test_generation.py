@@ -151,6 +151,6 @@ def test_text_generation_pipeline_with_remote_code_and_default_arguments_equals_
         new_tokens = len(result["ids"]) - prompt_length
         expected = model.generate(**inputs, max_new_tokens=new_tokens, do_sample=True, temperature=0.7)[0]
     assert result["ids"] == expected.tolist()
-    # the prompt as given, then the continuation (how the two are joined is the pipeline's, and changes between releases)
+    # the prompt as given, then the continuation (how the two are joined is the pipeline's and changes with releases)
     assert result["text"].startswith(prompt)
     assert result["text"].endswith(tokenizer.decode(expected[prompt_length:]))

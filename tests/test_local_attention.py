@@ -247,9 +247,7 @@ def test_dense_cached_decoding_with_flex_attention(make_ids):
     with torch.no_grad():
         expected = model(ids, use_cache=False).logits
         cache = DynamicCache(config=model.config)
-        steps = [
-            model(ids[:, a:b], cache=cache, use_cache=True).logits for a, b in ((0, 8), (8, 9), (9, 12))
-        ]
+        steps = [model(ids[:, a:b], cache=cache, use_cache=True).logits for a, b in ((0, 8), (8, 9), (9, 12))]
     torch.testing.assert_close(torch.cat(steps, dim=1), expected, atol=TOLERANCE, rtol=0)
 
 
