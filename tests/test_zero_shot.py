@@ -139,23 +139,19 @@ def stories(count: int, seed: int = 0) -> list[dict]:
     ]
 
 
-def decode(tokenizer, ids) -> str:
-    return tokenizer.decode(ids)
-
-
 def test_few_shot_prompts_hold_k_solved_examples_drawn_by_seed(tokenizer):
     train = sentences(50, seed=1)
     builder = PromptBuilder(tokenizer, "cola", 512, "prompt", 3, train, seed=7)
     request, shots, truncated = builder.candidates(0, {"id": "q", "text": "the cat sat .", "label": 1})
     assert shots == 3 and not truncated
-    text = decode(tokenizer, request.prefix)
-    assert text.startswith("say whether each sentence is grammatical .")
-    assert text.count("is this sentence grammatical ?") == 4  # three solved, then the question
-    assert text.endswith("the cat sat .\nquestion : is this sentence grammatical ?\nanswer :")
+    text = tokenizer.decode(request.prefix)
+    assert text.startswith("say whether each sentence is grammatical.")
+    assert text.count("is this sentence grammatical?") == 4  # three solved, then the question
+    assert text.endswith("the cat sat.\nquestion: is this sentence grammatical?\nanswer:")
     # each shot ends with its own answer word
     answers = [word for word in text.split() if word in ("yes", "no")]
     assert len(answers) == 3
-    assert [decode(tokenizer, c) for c in request.continuations] == ["no", "yes"]
+    assert [tokenizer.decode(c) for c in request.continuations] == ["no", "yes"]
     example = {"id": "q", "text": "the cat sat .", "label": 1}
     again, _, _ = PromptBuilder(tokenizer, "cola", 512, "prompt", 3, train, seed=7).candidates(0, example)
     other, _, _ = PromptBuilder(tokenizer, "cola", 512, "prompt", 3, train, seed=8).candidates(0, example)
@@ -180,21 +176,21 @@ def test_a_prompt_longer_than_the_context_loses_its_start(tokenizer):
     request, shots, truncated = builder.candidates(0, example)
     assert truncated and shots == 0
     assert len(request.prefix) == 64 - 3  # room for the longest answer (c d e)
-    assert decode(tokenizer, request.prefix).endswith("here . what was here ?")
+    assert tokenizer.decode(request.prefix).endswith("here. what was here?")
 
 
 def test_gpt1_heuristics_build_the_papers_inputs(tokenizer):
     very = PromptBuilder(tokenizer, "sst2", 512, "very").candidates(0, {"text": "A fine film.", "label": 1})[0]
-    assert decode(tokenizer, very.prefix) == "a fine film . very"
-    assert [decode(tokenizer, c) for c in very.continuations] == ["negative", "positive"]
+    assert tokenizer.decode(very.prefix) == "a fine film. very"
+    assert [tokenizer.decode(c) for c in very.continuations] == ["negative", "positive"]
     race = PromptBuilder(tokenizer, "race", 512, "answer").candidates(
         0, {"text": "Tom ran.", "question": "Who ran?", "choices": ["Tom", "Ann", "Bob", "Sue"], "label": 0}
     )[0]
-    assert decode(tokenizer, race.prefix) == "tom ran . who ran ?" and len(race.continuations) == 4
+    assert tokenizer.decode(race.prefix) == "tom ran. who ran?" and len(race.continuations) == 4
     cola = PromptBuilder(tokenizer, "cola", 512, "threshold", 0, [{"text": "x", "label": 0}])
     cola = cola.candidates(0, {"text": "Cats sleep.", "label": 1})[0]
     assert tokenizer.convert_ids_to_tokens(cola.prefix) == ["\n</w>"]  # a paragraph break, then the sentence
-    assert decode(tokenizer, cola.continuations[0]) == "cats sleep ."
+    assert tokenizer.decode(cola.continuations[0]) == "cats sleep."
 
 
 def test_winograd_substitution_scores_the_rest_of_the_sentence(tokenizer, lm):
