@@ -12,7 +12,6 @@ ours, the port and ours/port, and MFU on CUDA against the measured bf16 matmul p
 """
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
@@ -21,14 +20,12 @@ import torch
 from accelerate import Accelerator
 from compare_port import MODELS, build_models, flops_per_token, median_seconds, peak_bf16_flops, report
 
+from modeling_gpt1 import GPT1Tokenizer
+from modeling_gpt1.data.pretraining import tokenize_files, window_starts
+from modeling_gpt1.training.finetuning import optimizer_groups
+from modeling_gpt1.training.pretraining import process_batches, train_update
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "examples"))
-
-from finetuning import optimizer_groups  # noqa: E402
-from pretraining_data import tokenize_files, window_starts  # noqa: E402
-from run_pretraining import process_batches, train_update  # noqa: E402
-
-from modeling_gpt1 import GPT1Tokenizer  # noqa: E402
 
 SHARED_DATA = REPO.parent / "shared" / "data"
 LEARNING_RATE = 2.5e-4

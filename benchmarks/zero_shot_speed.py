@@ -14,7 +14,6 @@ Prints seconds, examples per second, the ratios, and the largest score differenc
 """
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -22,13 +21,11 @@ import torch
 
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
 from modeling_gpt1.convert import to_openai_gpt
+from modeling_gpt1.data.tasks import load_race, load_story_cloze
 from modeling_gpt1.zero_shot import PromptBuilder, score_candidates, score_one_at_a_time
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
-sys.path.insert(0, str(REPO / "examples"))
-
-from task_data import load_race, load_story_cloze  # noqa: E402
 
 
 def parse_args():

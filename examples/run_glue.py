@@ -1,20 +1,24 @@
 """accelerate launch examples/run_glue.py --model_name_or_path org/gpt1-repro --task_name rte --output_dir out/rte
 
 Fine-tune GPT-1 on a GLUE task (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI), SNLI or SciTail with the
-paper's recipe (`finetuning.py`): each task in its input format (classification `_start_ text _classify_`;
-entailment `_start_ premise $ hypothesis _classify_`; similarity both orders, their `_classify_` states added;
-regression for STS-B), the auxiliary LM loss at lambda 0.5. Data from `--data_dir` in the task's original layout,
-from `--train_file/--validation_file` (csv, tsv, json), or from the Hub by name. Writes the task's metrics to
-`all_results.json` (`eval_<metric>`; MNLI's mismatched split as `eval_mismatched_<metric>`), the predictions
-of each evaluation split to `predictions_<split>.jsonl`, TensorBoard logs, a checkpoint per epoch, and the
-fine-tuned model and tokenizer.
+paper's recipe (`modeling_gpt1.training.finetuning`): each task in its input format (classification `_start_ text
+_classify_`; entailment `_start_ premise $ hypothesis _classify_`; similarity both orders, their `_classify_` states
+added; regression for STS-B), the auxiliary LM loss at lambda 0.5. Data from `--data_dir` in the task's original
+layout, from `--train_file/--validation_file` (csv, tsv, json), or from the Hub by name. Writes the task's metrics
+to `all_results.json` (`eval_<metric>`; MNLI's mismatched split as `eval_mismatched_<metric>`), the predictions of
+each evaluation split to `predictions_<split>.jsonl`, TensorBoard logs, a checkpoint per epoch, and the fine-tuned
+model and tokenizer.
 """
 
 import argparse
 import sys
 
 import torch
-from finetuning import (
+
+from modeling_gpt1 import GPT1ForSequenceClassification
+from modeling_gpt1.data.tasks import DataError, get_task, load_glue
+from modeling_gpt1.metrics import load_task_metric
+from modeling_gpt1.training.finetuning import (
     FineTuning,
     add_arguments,
     check_arguments,
@@ -24,10 +28,6 @@ from finetuning import (
     load_model,
     make_accelerator,
 )
-from task_data import DataError, get_task, load_glue
-from task_metrics import load_task_metric
-
-from modeling_gpt1 import GPT1ForSequenceClassification
 
 
 def parse_args():

@@ -1,7 +1,7 @@
 """accelerate launch examples/run_multiple_choice.py --model_name_or_path org/gpt1-repro --dataset story_cloze \\
     --data_dir path/to/story_cloze --output_dir out/story_cloze
 
-Fine-tune GPT-1 on Story Cloze or RACE with the paper's recipe (`finetuning.py`): for each answer,
+Fine-tune GPT-1 on Story Cloze or RACE with the paper's recipe (`modeling_gpt1.training.finetuning`): for each answer,
 `_start_ context [question] $ answer _classify_`, one score per answer, softmax over the answers, plus the
 auxiliary LM loss at lambda 0.5. Story Cloze trains on the spring-2016 validation stories split 1,497 / 374 as
 the original code did (or on the user's own split) and is evaluated on the test file where it is given; RACE
@@ -15,7 +15,11 @@ import argparse
 import sys
 
 import torch
-from finetuning import (
+
+from modeling_gpt1 import GPT1ForMultipleChoice
+from modeling_gpt1.data.tasks import DataError, load_race, load_story_cloze
+from modeling_gpt1.metrics import load_task_metric
+from modeling_gpt1.training.finetuning import (
     FineTuning,
     add_arguments,
     check_arguments,
@@ -25,10 +29,6 @@ from finetuning import (
     load_model,
     make_accelerator,
 )
-from task_data import DataError, load_race, load_story_cloze
-from task_metrics import load_task_metric
-
-from modeling_gpt1 import GPT1ForMultipleChoice
 
 LOADERS = {"story_cloze": load_story_cloze, "race": load_race}
 

@@ -4,7 +4,7 @@
 Evaluate a language model on a task with no fine-tuning (`modeling_gpt1.zero_shot`): GPT-1's zero-shot heuristics
 (CoLA's fitted threshold, SST-2's "very", RACE's and Story Cloze's answer log-probabilities, Winograd
 substitution) or GPT-3-style prompts with `--num_fewshot` solved training examples (`max`: as many as fit).
-Data as the fine-tuning scripts read it (`task_data.py`): `--data_dir` in the task's original layout, or
+Data as the fine-tuning scripts read it (`modeling_gpt1.data.tasks`): `--data_dir` in the task's original layout, or
 `--train_file/--validation_file`; Winograd sentences from files in WinoGrande's layout. Writes `all_results.json`
 (`eval_<metric>`, the examples, the shots per prompt, how many prompts were cut or held fewer shots) and the
 predictions with their scores to `predictions_validation.jsonl`. Folders of transformers' GPT-1 port and GPT-2 are
@@ -15,22 +15,19 @@ import argparse
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 
 from accelerate import Accelerator
-from accelerate.utils import gather_object
-from finetuning import first, write_atomically
-from task_data import DataError, load_task
-from task_metrics import load_task_metric
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
 from modeling_gpt1 import GPT1Config, convert
-from modeling_gpt1.zero_shot import MAX_SHOTS, TASKS, PromptBuilder, check_heuristic, evaluate_task
+from modeling_gpt1.data.tasks import DataError, load_task
+from modeling_gpt1.training.finetuning import first, write_atomically
+from modeling_gpt1.training.zero_shot_eval import evaluate_zero_shot
+from modeling_gpt1.zero_shot import MAX_SHOTS, TASKS, PromptBuilder, check_heuristic
 
 SCRIPT = "run_zero_shot.py"
 # the results of `evaluate` that are counts, not the task's metrics
-COUNTS = ("eval_samples", "eval_mean_shots", "eval_truncated", "eval_fewer_shots", "eval_runtime")
 
 
 def shot_count(value: str) -> int | str:
@@ -90,47 +87,6 @@ def load_model(name_or_path: str):
     return tokenizer, AutoModelForCausalLM.from_pretrained(name_or_path)
 
 
-def evaluate(
-    accelerator: Accelerator, model, prompts: PromptBuilder, examples, batch_size: int = 8
-) -> tuple[dict, list[dict]]:
-    """The task's metrics (`eval_<metric>`, with the counts of shots, cut and short prompts) and the rows of
-    predictions, each process scoring its share of `examples` with the same CoLA threshold."""
-    started = time.perf_counter()
-    # every process finds a prompt that cannot be scored before any process scores (tokenization, which `prompts`
-    # keeps for the scoring)
-    prompts.requests(examples)
-    with accelerator.split_between_processes(list(examples)) as mine:
-        evaluation = evaluate_task(model, prompts, mine, batch_size) if mine else None
-        rows = []
-        if evaluation is not None:
-            for example, prediction, scores, shots in zip(
-                mine, evaluation.predictions, evaluation.scores, evaluation.shots, strict=True
-            ):
-                rows.append(
-                    {"id": example["id"], "prediction": prediction, "label": example["label"], "scores": scores,
-                     "shots": shots}
-                )  # fmt: skip
-        counts = [(evaluation.truncated, evaluation.fewer_shots, evaluation.threshold) if evaluation else (0, 0, None)]
-    rows, counts = gather_object(rows), gather_object(counts)
-    metric = load_task_metric(prompts.task)
-    scores = metric.compute(predictions=[r["prediction"] for r in rows], references=[r["label"] for r in rows])
-    results = {
-        "task": prompts.task,
-        "heuristic": prompts.heuristic,
-        "num_fewshot": prompts.num_fewshot,
-        **{f"eval_{name}": value for name, value in scores.items()},
-        "eval_samples": len(rows),
-        "eval_mean_shots": sum(r["shots"] for r in rows) / len(rows),
-        "eval_truncated": sum(truncated for truncated, _, _ in counts),
-        "eval_fewer_shots": sum(fewer for _, fewer, _ in counts),
-        "eval_runtime": round(time.perf_counter() - started, 2),
-    }
-    thresholds = {threshold for _, _, threshold in counts if threshold is not None}
-    if thresholds:
-        results["threshold"] = thresholds.pop()
-    return results, rows
-
-
 def main(argv=None):
     args = parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
@@ -157,7 +113,7 @@ def main(argv=None):
             tokenizer, args.task_name, model.config.max_position_embeddings, args.heuristic, args.num_fewshot,
             list(train_examples), args.seed,
         )  # fmt: skip
-        results, rows = evaluate(accelerator, model, prompts, examples, args.per_device_eval_batch_size)
+        results, rows = evaluate_zero_shot(accelerator, model, prompts, examples, args.per_device_eval_batch_size)
     except ValueError as error:  # too many shots, an answer longer than the context, a Winograd row without blank
         sys.exit(f"{SCRIPT}: error: {error}")
     if results["eval_truncated"] and accelerator.is_main_process:

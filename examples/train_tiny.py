@@ -19,10 +19,10 @@ import sys
 from pathlib import Path
 
 import huggingface_hub
-import run_pretraining
 from accelerate import PartialState
 
 from modeling_gpt1 import GPT1LMHeadModel, GPT1Tokenizer
+from modeling_gpt1.training import pretraining
 
 HUB_CORPUS = {"--dataset_name": "Salesforce/wikitext", "--dataset_config_name": "wikitext-2-raw-v1"}
 WORKPLACE_CORPUS = Path("../shared/data/corpus/combined_en.txt")
@@ -71,10 +71,10 @@ def command_line(given: list[str]) -> list[str]:
 
 def main():
     argv = command_line(sys.argv[1:])
-    run_pretraining.main(argv)
+    pretraining.main(argv)
     if PartialState().is_main_process:
         # sampled from the saved copy, which shows that it loads
-        output_dir = run_pretraining.parse_args(argv).output_dir
+        output_dir = pretraining.parse_args(argv).output_dir
         tokenizer = GPT1Tokenizer.from_pretrained(output_dir)
         model = GPT1LMHeadModel.from_pretrained(output_dir)
         inputs = tokenizer(PROMPT, return_tensors="pt")

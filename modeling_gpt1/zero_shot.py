@@ -18,7 +18,7 @@ The heuristics, per task (the first is the default without shots):
 `prompt` is GPT-3's format: a task instruction, K solved training examples (drawn per example, seeded), then the
 example; label words are compared by their total log-probability, answers by their mean per token.
 
-Examples are dicts with the columns of `examples/task_data.py`: `text`, `text_pair` (pairs), `choices` and
+Examples are dicts with the columns of `modeling_gpt1.data.tasks`: `text`, `text_pair` (pairs), `choices` and
 `question` (RACE) for multiple choice, `label`; a Winograd `text` holds one `_` where an option goes.
 """
 

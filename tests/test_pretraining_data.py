@@ -1,21 +1,17 @@
-"""The pretraining token stream (`examples/pretraining_data.py`): tokenized once, cached, split and windowed."""
+"""The pretraining token stream (`modeling_gpt1.data.pretraining`): tokenized once, cached, split and windowed."""
 
 import logging
 import re
-import sys
 
 import datasets
 import numpy as np
 import pytest
 import torch
-from shared_data import DATA, MERGES, REPO, VOCAB, require
+from shared_data import DATA, MERGES, VOCAB, require
 
 from modeling_gpt1 import GPT1Tokenizer
-
-sys.path.insert(0, str(REPO / "examples"))
-
-import pretraining_data  # noqa: E402
-from pretraining_data import read_windows, split_stream, tokenize_dataset, tokenize_files, window_starts  # noqa: E402
+from modeling_gpt1.data import pretraining as pretraining_data
+from modeling_gpt1.data.pretraining import read_windows, split_stream, tokenize_dataset, tokenize_files, window_starts
 
 CORPUS = DATA / "corpus" / "combined_en.txt"
 

@@ -6,7 +6,6 @@ Runs are small (32 training rows, 4 updates an epoch, sequences cut to 64 tokens
 that read it."""
 
 import signal
-import sys
 
 import pytest
 import torch
@@ -25,15 +24,12 @@ from finetuning_runs import (
     write_earlier_outputs,
 )
 from scipy.stats import pearsonr, spearmanr
-from shared_data import GLUE, REPO, require
+from shared_data import GLUE, require
 from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from modeling_gpt1 import GPT1ForSequenceClassification, GPT1Tokenizer
-
-sys.path.insert(0, str(REPO / "examples"))
-
-from task_data import get_task, load_glue  # noqa: E402
+from modeling_gpt1.data.tasks import get_task, load_glue
 
 SCRIPT = "run_glue.py"
 # task -> (its folder in ../shared/data/glue, its metrics)
@@ -81,7 +77,7 @@ def finished(plain_lm, tmp_path_factory):
 
 
 def gold_rows(task, count):
-    """The ids and labels of the first `count` rows of the task's real dev file, as task_data reads them."""
+    """The ids and labels of the first `count` rows of the task's real dev file, as `load_glue` reads them."""
     rows = load_glue(task, GLUE / REAL_TASKS[task][0])["validation"][:count]
     return rows["id"], rows["label"]
 

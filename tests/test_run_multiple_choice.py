@@ -9,7 +9,6 @@ import csv
 import json
 import shutil
 import signal
-import sys
 
 import pytest
 import torch
@@ -27,15 +26,12 @@ from finetuning_runs import (
     weights,
     write_earlier_outputs,
 )
-from shared_data import RACE, REPO, STORY_CLOZE, require
+from shared_data import RACE, STORY_CLOZE, require
 from sklearn.metrics import accuracy_score
 from transformers import AutoModelForMultipleChoice, AutoTokenizer
 
 from modeling_gpt1 import GPT1ForMultipleChoice, GPT1Tokenizer
-
-sys.path.insert(0, str(REPO / "examples"))
-
-from task_data import load_story_cloze  # noqa: E402
+from modeling_gpt1.data.tasks import load_story_cloze
 
 SCRIPT = "run_multiple_choice.py"
 # the paper's recipe on little data, from seed 0

@@ -2,7 +2,7 @@
 
 A tiny GPT-1 (2 layers, 32 wide, 32-token windows) with GPT-1's released vocabulary trains for 12 updates of
 8 windows; runs are fresh processes (one, or two CPU processes through accelerate), and the errors caught before
-training are checked in this process through `run_pretraining.main`.
+training are checked in this process through `pretraining.main`.
 """
 
 import contextlib
@@ -21,15 +21,21 @@ import matplotlib.image
 import numpy as np
 import pytest
 import torch
-from finetuning_runs import REPO, run_killed_after, run_ok, snapshot, stopped_with_error, train_losses, weights
+from finetuning_runs import (
+    REPO,
+    load_script,
+    run_killed_after,
+    run_ok,
+    snapshot,
+    stopped_with_error,
+    train_losses,
+    weights,
+)
 from shared_data import DATA, MERGES, VOCAB, require
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
-
-sys.path.insert(0, str(REPO / "examples"))
-
-import run_pretraining  # noqa: E402
+from modeling_gpt1.training import pretraining
 
 SCRIPT = "run_pretraining.py"
 CORPUS = DATA / "corpus" / "combined_en.txt"
@@ -206,7 +212,7 @@ def test_undecodable_bytes_are_replaced_and_counted(corpus, tmp_path):
 
 def main_error(argv, capsys) -> str:
     """The one-line error of a run that stops before training, in this process."""
-    return stopped_with_error(run_pretraining.main, argv, capsys)
+    return stopped_with_error(pretraining.main, argv, capsys)
 
 
 @pytest.mark.parametrize(
@@ -262,7 +268,7 @@ def test_train_tiny_is_run_pretraining_with_small_defaults(train_tiny, corpus, t
 @pytest.fixture
 def train_tiny(monkeypatch):
     """examples/train_tiny.py as a module, with the Hub made reachable or not by `hub(reachable)`."""
-    import train_tiny
+    train_tiny = load_script("examples/train_tiny.py")
 
     def hub(reachable: bool):
         def dataset_info(self, name, **kwargs):
@@ -374,13 +380,13 @@ def test_the_default_batch_is_the_papers(corpus, cache, tmp_path, capsys):
 
 def test_unigram_perplexity_of_a_uniform_stream_is_its_vocabulary_size():
     tokens = np.tile(np.arange(9), 10)  # each window of 9 predicts tokens 1..8 once
-    starts = run_pretraining.validation_starts(len(tokens), 9, cap=None)
-    assert run_pretraining.unigram_perplexity(tokens, starts, 9) == pytest.approx(8)
+    starts = pretraining.validation_starts(len(tokens), 9, cap=None)
+    assert pretraining.unigram_perplexity(tokens, starts, 9) == pytest.approx(8)
 
 
 def test_validation_windows_are_contiguous_and_evenly_spaced():
-    assert run_pretraining.validation_starts(1000, 10, cap=None).tolist() == list(range(0, 1000, 10))
-    assert run_pretraining.validation_starts(1005, 10, cap=3).tolist() == [0, 500, 990]
+    assert pretraining.validation_starts(1000, 10, cap=None).tolist() == list(range(0, 1000, 10))
+    assert pretraining.validation_starts(1005, 10, cap=3).tolist() == [0, 500, 990]
 
 
 def test_evaluation_shares_are_even_and_padding_counts_for_nothing():
@@ -389,7 +395,7 @@ def test_evaluation_shares_are_even_and_padding_counts_for_nothing():
     torch.manual_seed(0)
     model = GPT1LMHeadModel(GPT1Config(vocab_size=50, n_embd=16, n_layer=1, n_head=2, n_positions=8))
     tokens = np.random.default_rng(0).integers(0, 50, size=40)
-    starts = run_pretraining.validation_starts(len(tokens), 8, cap=None)
+    starts = pretraining.validation_starts(len(tokens), 8, cap=None)
     with torch.no_grad():
         windows = torch.from_numpy(np.stack([tokens[s : s + 8] for s in starts]))
         expected = model.eval()(windows, labels=windows).loss.item()
@@ -406,7 +412,7 @@ def test_evaluation_shares_are_even_and_padding_counts_for_nothing():
         def reduce(self, tensor, reduction):
             return tensor
 
-    shares = [run_pretraining.evaluate(model, tokens, starts, 8, 1, Process(index)) for index in (0, 1)]
+    shares = [pretraining.evaluate(model, tokens, starts, 8, 1, Process(index)) for index in (0, 1)]
     # each process's mean covers its own windows; weighted by their counts (3 and 2) they give the whole
     assert (3 * shares[0] + 2 * shares[1]) / 5 == pytest.approx(expected, abs=1e-6)
 

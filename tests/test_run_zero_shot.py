@@ -3,20 +3,18 @@ examples/run_pretraining.py (whose run also tracks zero-shot scores at its check
 the errors caught before scoring are checked in this process."""
 
 import json
-import sys
 
 import pytest
 import torch
-from finetuning_runs import REPO, run_ok, stopped_with_error
+from finetuning_runs import load_script, run_ok, stopped_with_error
 from shared_data import DATA, GLUE, RACE, STORY_CLOZE, VOCAB, require
 from sklearn.metrics import accuracy_score, matthews_corrcoef
 
 from modeling_gpt1 import GPT1LMHeadModel, GPT1Tokenizer
 from modeling_gpt1.convert import to_openai_gpt
+from modeling_gpt1.data.tasks import load_race
 
-sys.path.insert(0, str(REPO / "examples"))
-
-import run_zero_shot  # noqa: E402
+run_zero_shot = load_script("examples/run_zero_shot.py")
 
 CORPUS = DATA / "corpus" / "combined_en.txt"
 SAMPLES = 24
@@ -101,9 +99,6 @@ def test_race_prompts_longer_than_the_context_are_counted(pretrained, tmp_path):
     """At 128 positions most RACE articles do not fit: each cut prompt is counted, by the tokenizer's own count."""
     results, rows = zero_shot(pretrained, tmp_path, "race", require(RACE))
     tokenizer = GPT1Tokenizer.from_pretrained(pretrained)
-    sys.path.insert(0, str(REPO / "examples"))
-    from task_data import load_race
-
     examples = load_race(RACE)["validation"].select(range(SAMPLES))
     longer = 0
     for example in examples:

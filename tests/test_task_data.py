@@ -1,4 +1,4 @@
-"""The fine-tuning data of examples/task_data.py: the real GLUE, Story Cloze and RACE files against their raw text,
+"""The fine-tuning data of modeling_gpt1.data.tasks: the real GLUE, Story Cloze and RACE files against their raw text,
 user files in every format, the other tasks' original layouts on tiny files, and each bad input's message."""
 
 import csv
@@ -6,18 +6,14 @@ import json
 import logging
 import re
 import shutil
-import sys
 
 import datasets
 import pytest
-from shared_data import GLUE, RACE, REPO, STORY_CLOZE, require
+from shared_data import GLUE, RACE, STORY_CLOZE, require
 from sklearn.model_selection import train_test_split
 
+from modeling_gpt1.data.tasks import TASKS, DataError, load_glue, load_race, load_story_cloze
 from modeling_gpt1.tokenization_gpt1 import TASKS as ENCODE_TASK_FORMATS
-
-sys.path.insert(0, str(REPO / "examples"))
-
-from task_data import TASKS, DataError, load_glue, load_race, load_story_cloze  # noqa: E402
 
 # task -> (folder, train rows, validation rows) of the real files in ../shared/data/glue
 REAL_GLUE = {"cola": ("CoLA", 8551, 1043), "mrpc": ("MRPC", 3668, 408), "rte": ("RTE", 2490, 277)}
@@ -318,7 +314,7 @@ def test_original_layouts_of_the_other_tasks(task, tmp_path, caplog):
     files, expected = TINY_LAYOUTS[task]
     for name, lines in files.items():
         write_tsv(tmp_path / name, lines)
-    with caplog.at_level(logging.INFO, logger="task_data"):
+    with caplog.at_level(logging.INFO, logger="modeling_gpt1.data.tasks"):
         data = load_glue(task, tmp_path)
     assert list(data) == list(expected)
     for split, rows in expected.items():

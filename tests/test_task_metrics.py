@@ -1,8 +1,6 @@
-"""The task metrics of examples/metrics/gpt1_tasks: scikit-learn's and scipy's values, offline loading, bad input."""
+"""The task metrics of modeling_gpt1.metrics: scikit-learn's and scipy's values, offline loading, bad input."""
 
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,10 +9,7 @@ from remote_code import run_fresh_python
 from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-sys.path.insert(0, str(EXAMPLES))
-
-from task_metrics import load_task_metric  # noqa: E402
+from modeling_gpt1.metrics import load_task_metric
 
 # task -> number of classes or answers; None for STS-B's float scores
 TASKS = {
@@ -121,8 +116,7 @@ def refuse(*args, **kwargs):
 
 socket.socket.connect = socket.socket.connect_ex = refuse
 socket.getaddrinfo = socket.create_connection = refuse
-sys.path.insert(0, sys.argv[1])
-from task_metrics import load_task_metric
+from modeling_gpt1.metrics import load_task_metric
 
 results = {
     task: load_task_metric(task).compute(predictions=[0, 1, 1, 0], references=[0, 1, 0, 0])
@@ -139,7 +133,7 @@ def test_loads_with_the_hub_unreachable(tmp_path, offline_flags):
     env.update(HF_HOME=str(tmp_path / "hf"), HF_MODULES_CACHE=str(tmp_path / "modules"))
     if offline_flags:
         env.update(HF_HUB_OFFLINE="1", HF_EVALUATE_OFFLINE="1", HF_DATASETS_OFFLINE="1")
-    report = run_fresh_python(OFFLINE_PROBE, str(EXAMPLES), workdir=tmp_path, env=env)
+    report = run_fresh_python(OFFLINE_PROBE, workdir=tmp_path, env=env)
     assert report["attempts"] == []
     assert report["results"] == {
         "rte": {"accuracy": 0.75},

@@ -11,15 +11,15 @@ import json
 import pickle
 import random
 import re
-import sys
 import textwrap
 from pathlib import Path
 
 import ftfy
 import pytest
 import spacy
+from finetuning_runs import load_script
 from remote_code import run_fresh_python
-from shared_data import DATA, GOLDEN, GPT1_DATA, MERGES, REPO, STORY_CLOZE, VOCAB, load_original_encoder, require
+from shared_data import DATA, GOLDEN, GPT1_DATA, MERGES, STORY_CLOZE, VOCAB, load_original_encoder, require
 from transformers import AutoTokenizer
 
 from modeling_gpt1 import GPT1Config, GPT1Tokenizer
@@ -39,9 +39,7 @@ BATCH = 1000  # texts per call, as `datasets.map` batches them
 
 
 original_encoder = load_original_encoder()
-sys.path.insert(0, str(REPO / "benchmarks"))
-
-from tokenizer_speed import glue_sentences  # noqa: E402
+glue_sentences = load_script("benchmarks/tokenizer_speed.py").glue_sentences
 
 
 def read_golden() -> list[dict]:

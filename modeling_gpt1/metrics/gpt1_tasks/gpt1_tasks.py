@@ -1,6 +1,6 @@
 """The official metric of each task GPT-1 was fine-tuned on, as an `evaluate` module that loads from this folder.
 
-    metric = evaluate.load("examples/metrics/gpt1_tasks", "mrpc")
+    metric = evaluate.load(str(modeling_gpt1.metrics.METRIC_PATH), "mrpc")  # or modeling_gpt1.metrics.load_task_metric
     metric.compute(predictions=[0, 1, 1], references=[0, 1, 0])  # {"accuracy": 0.666..., "f1": 0.666...}
 
 The values are scikit-learn's and scipy's, as in transformers' GLUE metric: the GLUE tasks keep GLUE's metrics
@@ -124,7 +124,7 @@ Returns:
     pearson: Pearson correlation (stsb).
     spearmanr: Spearman rank correlation (stsb).
 Examples:
-    >>> metric = evaluate.load("examples/metrics/gpt1_tasks", "mrpc")
+    >>> metric = evaluate.load(str(modeling_gpt1.metrics.METRIC_PATH), "mrpc")
     >>> metric.compute(predictions=[0, 1, 1, 0], references=[0, 1, 0, 0])
     {'accuracy': 0.75, 'f1': 0.6666666666666666}
 """

@@ -1,4 +1,4 @@
-"""The paper's fine-tuning procedure, shared by `run_glue.py` and `run_multiple_choice.py`.
+"""The paper's fine-tuning procedure, shared by `examples/run_glue.py` and `examples/run_multiple_choice.py`.
 
 GPT-1 fine-tunes `GPT1DoubleHeads` on L3 = L2 + lambda * L1 (task loss plus the auxiliary language-modelling
 loss on the same inputs) with Adam at 6.25e-5, batches of 32, 3 epochs, a linear warm-up over 0.2% of the
@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
-from modeling_gpt1 import GPT1Tokenizer
+from ..tokenization_gpt1 import GPT1Tokenizer
 
 CHECKPOINT_PREFIX = "checkpoint-epoch-"
 

@@ -1,4 +1,4 @@
-"""The fine-tuning tasks' data, read into uniform `datasets.DatasetDict`s for the scripts in this folder.
+"""The fine-tuning tasks' data, read into uniform `datasets.DatasetDict`s for the fine-tuning and zero-shot scripts.
 
 GLUE, SNLI and SciTail (`load_glue`) come from a folder in the task's original layout (GLUE's download
 script, SNLI's and SciTail's own releases), from the user's csv / tsv / json files, or from the Hub by name.

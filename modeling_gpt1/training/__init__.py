@@ -1,0 +1,7 @@
+"""GPT-1's training procedures on Accelerate (one CPU, several processes, FSDP, DeepSpeed).
+
+`finetuning`: the paper's fine-tuning recipe (`FineTuning`, with its arguments, checkpoints and collate), used by
+`examples/run_glue.py` and `examples/run_multiple_choice.py`. `pretraining`: GPT-1's pretraining run
+(`examples/run_pretraining.py`, `examples/train_tiny.py`). `zero_shot_eval`: a zero-shot task scored across
+processes by its metric. Import the module you need: `pretraining` needs the `examples` extra (datasets, matplotlib).
+"""
