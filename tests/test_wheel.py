@@ -146,3 +146,29 @@ def test_a_user_script_fine_tunes_from_the_installed_wheel(wheel, tmp_path):
         assert json.loads((user / task / "all_results.json").read_text())["eval_accuracy"] == pytest.approx(
             report["results"][task]["eval_accuracy"]
         )
+
+
+OPTIONAL = ("datasets", "evaluate", "sklearn", "scipy", "matplotlib", "tensorboard", "pyarrow")
+CORE_ONLY = f"""
+import json, sys
+
+sys.modules.update(dict.fromkeys({OPTIONAL!r}))  # each import of them now fails
+
+import modeling_gpt1
+from modeling_gpt1 import GPT1Config, GPT1DoubleHeads, GPT1Tokenizer
+from modeling_gpt1 import convert, zero_shot  # noqa: F401
+
+tokenizer = GPT1Tokenizer()
+model = GPT1DoubleHeads(GPT1Config(vocab_size=len(tokenizer), n_embd=32, n_layer=1, n_head=2, n_positions=64))
+encoded = tokenizer.encode_task("entailment", ["A man sleeps."], ["A person rests."], return_tensors="pt")
+outputs = model(encoded["input_ids"], attention_mask=encoded["attention_mask"], mc_token_ids=encoded["mc_token_ids"])
+print(json.dumps({{"shape": list(outputs.mc_logits.shape)}}))
+"""
+
+
+def test_the_model_and_tokenizer_need_only_the_core_dependencies():
+    """`import modeling_gpt1`, a tokenizer, a model and a task encoding, with the `examples` extra's packages made
+    unimportable."""
+    done = subprocess.run([sys.executable, "-c", CORE_ONLY], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"shape": [1, 1]}
