@@ -53,6 +53,27 @@ CONV1D_WEIGHTS = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight",
 PORT_CLASSIFIER, OUR_CLASSIFIER = "multiple_choice_head.summary.", "classifier."
 # the port's `afn` -> our `hidden_act`; its "gelu" is the tanh approximation
 ACTIVATIONS = {"gelu": "gelu_pytorch_tanh", "relu": "relu", "silu": "silu", "swish": "silu"}
+# The config fields carried over: ours (GPT1Config takes the paper's names), the port's (OpenAIGPTConfig) and
+# GPT-2's (GPT2Config), None where that config has no counterpart. Copied as they are, but for the port's activation
+# names (ACTIVATIONS, both ways) and the dropout probabilities, floats in ours: see `our_fields` and `port_fields`.
+CONFIG_FIELDS = (
+    ("vocab_size", "vocab_size", "vocab_size"),
+    ("n_positions", "n_positions", "n_positions"),
+    ("n_embd", "n_embd", "n_embd"),
+    ("n_layer", "n_layer", "n_layer"),
+    ("n_head", "n_head", "n_head"),
+    ("intermediate_size", None, "n_inner"),  # None (GPT-2's default) is 4 x n_embd in ours too
+    ("hidden_act", "afn", "activation_function"),
+    ("embd_pdrop", "embd_pdrop", "embd_pdrop"),
+    ("attn_pdrop", "attn_pdrop", "attn_pdrop"),
+    ("resid_pdrop", "resid_pdrop", "resid_pdrop"),
+    ("layer_norm_epsilon", "layer_norm_epsilon", "layer_norm_epsilon"),
+    ("initializer_range", "initializer_range", "initializer_range"),
+    ("classifier_dropout", "summary_first_dropout", None),
+    ("bos_token_id", None, "bos_token_id"),
+    ("eos_token_id", None, "eos_token_id"),
+)
+PORT, GPT2 = 1, 2  # the columns of CONFIG_FIELDS
 
 SHAPES_FILE = "params_shapes.json"
 NUM_SHARDS = 10  # the original code reads params_0.npy .. params_9.npy
@@ -91,24 +112,7 @@ def from_openai_gpt(source, **config_kwargs) -> GPT1PreTrainedModel:
             f"from_openai_gpt takes OpenAIGPTModel, OpenAIGPTLMHeadModel or OpenAIGPTDoubleHeadsModel, "
             f"got {type(source).__name__}"
         )
-    port_config = source.config
-    if port_config.afn not in ACTIVATIONS:
-        raise ValueError(f"the port's activation afn={port_config.afn!r} has no GPT-1 counterpart")
-    config = GPT1Config(
-        vocab_size=port_config.vocab_size,
-        n_positions=port_config.n_positions,
-        n_embd=port_config.n_embd,
-        n_layer=port_config.n_layer,
-        n_head=port_config.n_head,
-        hidden_act=ACTIVATIONS[port_config.afn],
-        embd_pdrop=float(port_config.embd_pdrop),
-        attn_pdrop=float(port_config.attn_pdrop),
-        resid_pdrop=float(port_config.resid_pdrop),
-        layer_norm_epsilon=port_config.layer_norm_epsilon,
-        initializer_range=port_config.initializer_range,
-        classifier_dropout=float(port_config.summary_first_dropout),
-        **config_kwargs,
-    )
+    config = GPT1Config(**our_fields(source.config, PORT), **config_kwargs)
     model = OUR_CLASS[port_class](config)
     model.load_state_dict(converted_state(source, {PORT_CLASSIFIER: OUR_CLASSIFIER}), strict=True)
     return model.to(source.dtype).train(source.training)
@@ -127,22 +131,9 @@ def from_gpt2(source) -> GPT1LMHeadModel:
     if not gpt2.scale_attn_weights or gpt2.scale_attn_by_inverse_layer_idx or gpt2.reorder_and_upcast_attn:
         raise ValueError("from_gpt2 takes GPT-2's standard attention (scaled by 1/sqrt(head size) only)")
     config = GPT1Config(
-        vocab_size=gpt2.vocab_size,
-        n_positions=gpt2.n_positions,
-        n_embd=gpt2.n_embd,
-        n_layer=gpt2.n_layer,
-        n_head=gpt2.n_head,
-        intermediate_size=gpt2.n_inner or 4 * gpt2.n_embd,
-        hidden_act=gpt2.activation_function,
-        embd_pdrop=float(gpt2.embd_pdrop),
-        attn_pdrop=float(gpt2.attn_pdrop),
-        resid_pdrop=float(gpt2.resid_pdrop),
-        layer_norm_epsilon=gpt2.layer_norm_epsilon,
-        initializer_range=gpt2.initializer_range,
+        **our_fields(gpt2, GPT2),
         pre_layer_norm=True,
         scale_residual_init=True,
-        bos_token_id=gpt2.bos_token_id,
-        eos_token_id=gpt2.eos_token_id,
         start_token_id=None,
         delimiter_token_id=None,
         extract_token_id=None,
@@ -168,28 +159,35 @@ def to_openai_gpt(model: GPT1PreTrainedModel):
         raise ValueError(
             f"transformers' port fixes intermediate_size to 4 x hidden_size; this model has {config.intermediate_size}"
         )
-    afn = next((port for port, ours in ACTIVATIONS.items() if ours == config.hidden_act), None)
-    if afn is None:
-        raise ValueError(f"hidden_act={config.hidden_act!r} has no counterpart in transformers' port")
+    fields = port_fields(config)
     if isinstance(model, GPT1DoubleHeads) and config.classifier_type != "multiple_choice":
         raise ValueError("transformers' OpenAIGPTDoubleHeadsModel has only the multiple-choice classifier")
-    port_config = OpenAIGPTConfig(
-        vocab_size=config.vocab_size,
-        n_positions=config.max_position_embeddings,
-        n_embd=config.hidden_size,
-        n_layer=config.num_hidden_layers,
-        n_head=config.num_attention_heads,
-        afn=afn,
-        embd_pdrop=config.embd_pdrop,
-        attn_pdrop=config.attn_pdrop,
-        resid_pdrop=config.resid_pdrop,
-        layer_norm_epsilon=config.layer_norm_epsilon,
-        initializer_range=config.initializer_range,
-        summary_first_dropout=config.classifier_dropout,
-    )
-    port = PORT_CLASS[type(model)](port_config)
+    port = PORT_CLASS[type(model)](OpenAIGPTConfig(**fields))
     port.load_state_dict(converted_state(model, {OUR_CLASSIFIER: PORT_CLASSIFIER}), strict=True)
     return port.to(model.dtype).train(model.training)
+
+
+def our_fields(source_config, column: int) -> dict:
+    """GPT1Config's keyword arguments read off a transformers config, whose field names are `column` of
+    CONFIG_FIELDS (PORT or GPT2)."""
+    fields = {row[0]: getattr(source_config, row[column]) for row in CONFIG_FIELDS if row[column] is not None}
+    for name in ("embd_pdrop", "attn_pdrop", "resid_pdrop", "classifier_dropout"):
+        if name in fields:
+            fields[name] = float(fields[name])
+    if column == PORT:
+        if fields["hidden_act"] not in ACTIVATIONS:
+            raise ValueError(f"the port's activation afn={fields['hidden_act']!r} has no GPT-1 counterpart")
+        fields["hidden_act"] = ACTIVATIONS[fields["hidden_act"]]
+    return fields
+
+
+def port_fields(config: GPT1Config) -> dict:
+    """OpenAIGPTConfig's keyword arguments read off our config (the PORT column of CONFIG_FIELDS)."""
+    fields = {row[PORT]: getattr(config, row[0]) for row in CONFIG_FIELDS if row[PORT] is not None}
+    fields["afn"] = next((port for port, ours in ACTIVATIONS.items() if ours == config.hidden_act), None)
+    if fields["afn"] is None:
+        raise ValueError(f"hidden_act={config.hidden_act!r} has no counterpart in transformers' port")
+    return fields
 
 
 def converted_state(model, names: dict[str, str]) -> dict:

@@ -483,85 +483,93 @@ class GPT1DoubleHeads(GPT1PreTrainedModel):
             given, the auxiliary LM loss runs on `input_ids` over the real (unpadded) tokens.
         mc_labels: `[batch]` choice index, class index, or regression target.
         """
-        if input_ids is None and inputs_embeds is None:
-            raise ValueError("GPT1DoubleHeads needs input_ids or inputs_embeds")
-        shape_source = input_ids if input_ids is not None else inputs_embeds[..., 0]
-        if shape_source.dim() == 2:
-            # [batch, seq_len] -> [batch, 1, seq_len]
-            input_ids, attention_mask, position_ids, labels = (
-                t[:, None] if t is not None else None for t in (input_ids, attention_mask, position_ids, labels)
-            )
-            inputs_embeds = inputs_embeds[:, None] if inputs_embeds is not None else None
-            if mc_token_ids is not None and mc_token_ids.dim() == 1:
-                mc_token_ids = mc_token_ids[:, None]
-            shape_source = shape_source[:, None]
-        if shape_source.dim() != 3:
-            raise ValueError(
-                "GPT1DoubleHeads takes input_ids of shape [batch, num_sequences, seq_len], "
-                f"got {tuple(shape_source.shape)}"
-            )
-        batch_size, num_sequences, seq_length = shape_source.shape
+        input_ids, attention_mask, position_ids, inputs_embeds, mc_token_ids, labels = as_sequences(
+            input_ids, attention_mask, position_ids, inputs_embeds, mc_token_ids, labels
+        )
+        input_shape = input_ids.shape if input_ids is not None else inputs_embeds.shape[:-1]
         if not is_torchdynamo_compiling():
-            self._check_task_inputs(input_ids, attention_mask, mc_token_ids, labels, mc_labels, shape_source.shape)
+            self._check_task_inputs(input_ids, attention_mask, mc_token_ids, labels, mc_labels, input_shape)
+        outputs = self._run_trunk(input_ids, attention_mask, position_ids, inputs_embeds, **kwargs)
+        # [batch * num_sequences, seq_len, hidden] -> [batch, num_sequences, seq_len, hidden]
+        hidden_states = outputs.last_hidden_state.unflatten(0, input_shape[:2])
+        lm_logits = self.lm_head(hidden_states)
+        mc_logits = self._classify(hidden_states, self._extract_positions(input_ids, mc_token_ids))
+        mc_loss = self._task_loss(mc_logits, mc_labels)
+        lm_loss = self._lm_loss(lm_logits, labels, input_ids, attention_mask, mc_labels)
+        return GPT1DoubleHeadsOutput(
+            loss=self._total_loss(mc_loss, lm_loss),
+            mc_loss=mc_loss,
+            lm_loss=lm_loss,
+            logits=lm_logits,
+            mc_logits=mc_logits,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+        )
 
-        def flat(tensor):
-            # [batch, num_sequences, seq_len, ...] -> [batch * num_sequences, seq_len, ...]
-            return tensor.flatten(0, 1) if tensor is not None else None
-
-        outputs: BaseModelOutputWithPast = self.transformer(
-            flat(input_ids),
-            attention_mask=flat(attention_mask),
-            position_ids=flat(position_ids),
-            inputs_embeds=flat(inputs_embeds),
+    def _run_trunk(self, input_ids, attention_mask, position_ids, inputs_embeds, **kwargs) -> BaseModelOutputWithPast:
+        """The trunk over every sequence of the batch at once; `kwargs` (the cache, output flags) pass through."""
+        # [batch, num_sequences, seq_len, ...] -> [batch * num_sequences, seq_len, ...]
+        input_ids, attention_mask, position_ids, inputs_embeds = (
+            t.flatten(0, 1) if t is not None else None
+            for t in (input_ids, attention_mask, position_ids, inputs_embeds)
+        )
+        return self.transformer(
+            input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
             use_cache=False,
             **kwargs,
         )
-        hidden_states = outputs.last_hidden_state  # [batch * num_sequences, seq_len, hidden]
-        lm_logits = self.lm_head(hidden_states)
 
-        if mc_token_ids is None:
-            # the original reads the FIRST extract token of each sequence
-            mc_token_ids = (flat(input_ids) == self.config.extract_token_id).int().argmax(-1)
-        rows = torch.arange(hidden_states.shape[0], device=hidden_states.device)
-        extract_states = hidden_states[rows, mc_token_ids.reshape(-1)]
-        # [batch * num_sequences, hidden] -> [batch, num_sequences, hidden]
-        extract_states = extract_states.view(batch_size, num_sequences, -1)
+    def _extract_positions(self, input_ids, mc_token_ids) -> torch.LongTensor:
+        """`mc_token_ids` when given, else the position of each sequence's FIRST extract token (as the original)."""
+        if mc_token_ids is not None:
+            return mc_token_ids
+        return (input_ids == self.config.extract_token_id).int().argmax(-1)
+
+    def _classify(self, hidden_states, mc_token_ids) -> torch.Tensor:
+        """The classifier on the final states at the extract tokens: `[batch, num_sequences]` scores for multiple
+        choice, else `[batch, num_labels]` from the sum over an example's sequences."""
+        batch_size, num_sequences, _, hidden_size = hidden_states.shape
+        # [batch, num_sequences, seq_len, hidden] -> [batch * num_sequences, seq_len, hidden], one state per row
+        flat_states = hidden_states.flatten(0, 1)
+        rows = torch.arange(flat_states.shape[0], device=flat_states.device)
+        extract_states = flat_states[rows, mc_token_ids.reshape(-1)].view(batch_size, num_sequences, hidden_size)
         # one dropout mask per example, shared by all its sequences, as the original
         keep = F.dropout(
-            extract_states.new_ones(batch_size, 1, extract_states.shape[-1]),
+            extract_states.new_ones(batch_size, 1, hidden_size),
             p=self.config.classifier_dropout,
             training=self.training,
         )
         extract_states = extract_states * keep
         if self.config.classifier_type == "multiple_choice":
-            mc_logits = self.classifier(extract_states).squeeze(-1)  # [batch, num_sequences]
-        else:
-            mc_logits = self.classifier(extract_states.sum(1))  # [batch, num_labels]
+            return self.classifier(extract_states).squeeze(-1)  # [batch, num_sequences]
+        return self.classifier(extract_states.sum(1))  # [batch, num_labels]
 
-        mc_loss = None
-        if mc_labels is not None:
-            if self.config.classifier_type == "pooled" and self.config.num_labels == 1:
-                mc_loss = F.mse_loss(mc_logits.squeeze(-1).float(), mc_labels.float())
-            else:
-                mc_loss = F.cross_entropy(mc_logits.float(), mc_labels.long())
+    def _task_loss(self, mc_logits, mc_labels) -> torch.Tensor | None:
+        """The task loss (L2): cross-entropy, or mean squared error for a one-label pooled classifier."""
+        if mc_labels is None:
+            return None
+        if self.config.classifier_type == "pooled" and self.config.num_labels == 1:
+            return F.mse_loss(mc_logits.squeeze(-1).float(), mc_labels.float())
+        return F.cross_entropy(mc_logits.float(), mc_labels.long())
 
+    def _lm_loss(self, lm_logits, labels, input_ids, attention_mask, mc_labels) -> torch.Tensor | None:
+        """The LM loss (L1) on `labels`; without them, on the inputs' real tokens when there is a task loss to add it
+        to (the auxiliary objective, `lm_coef > 0`)."""
         if labels is None and mc_labels is not None and self.config.lm_coef > 0 and input_ids is not None:
             labels = auxiliary_lm_labels(input_ids, attention_mask)
-        lm_loss = sequence_mean_lm_loss(lm_logits, flat(labels)) if labels is not None else None
+        if labels is None:
+            return None
+        # [batch, num_sequences, seq_len, ...] -> [batch * num_sequences, seq_len, ...]
+        return sequence_mean_lm_loss(lm_logits.flatten(0, 1), labels.flatten(0, 1))
 
-        if mc_loss is not None and lm_loss is not None:
-            loss = mc_loss + self.config.lm_coef * lm_loss
-        else:
-            loss = mc_loss if mc_loss is not None else lm_loss
-        return GPT1DoubleHeadsOutput(
-            loss=loss,
-            mc_loss=mc_loss,
-            lm_loss=lm_loss,
-            logits=lm_logits.view(batch_size, num_sequences, seq_length, -1),
-            mc_logits=mc_logits,
-            hidden_states=outputs.hidden_states,
-            attentions=outputs.attentions,
-        )
+    def _total_loss(self, mc_loss, lm_loss) -> torch.Tensor | None:
+        """The paper's L3 = L2 + lm_coef * L1, or whichever of the two losses was computed."""
+        if mc_loss is None or lm_loss is None:
+            return mc_loss if mc_loss is not None else lm_loss
+        return mc_loss + self.config.lm_coef * lm_loss
 
     def _check_task_inputs(self, input_ids, attention_mask, mc_token_ids, labels, mc_labels, input_shape):
         """Raise a ValueError naming the task input whose shape or values the heads cannot use."""
@@ -629,6 +637,27 @@ def create_attention_masks(
         layer_type: MASK_FUNCTIONS[layer_type](config, inputs_embeds, attention_mask, cache, position_ids)
         for layer_type in dict.fromkeys(config.layer_types or ["full_attention"])
     }
+
+
+def as_sequences(input_ids, attention_mask, position_ids, inputs_embeds, mc_token_ids, labels) -> tuple:
+    """The task inputs of `GPT1DoubleHeads` as `[batch, num_sequences, seq_len, ...]`, in the order given: a 2-D
+    batch is one sequence per example."""
+    if input_ids is None and inputs_embeds is None:
+        raise ValueError("GPT1DoubleHeads needs input_ids or inputs_embeds")
+    input_shape = input_ids.shape if input_ids is not None else inputs_embeds.shape[:-1]
+    if len(input_shape) == 2:
+        # [batch, seq_len, ...] -> [batch, 1, seq_len, ...]
+        input_ids, attention_mask, position_ids, inputs_embeds, labels = (
+            t[:, None] if t is not None else None
+            for t in (input_ids, attention_mask, position_ids, inputs_embeds, labels)
+        )
+        if mc_token_ids is not None and mc_token_ids.dim() == 1:
+            mc_token_ids = mc_token_ids[:, None]
+    elif len(input_shape) != 3:
+        raise ValueError(
+            f"GPT1DoubleHeads takes input_ids of shape [batch, num_sequences, seq_len], got {tuple(input_shape)}"
+        )
+    return input_ids, attention_mask, position_ids, inputs_embeds, mc_token_ids, labels
 
 
 def check_lm_labels(labels: torch.Tensor, inputs: torch.Tensor, config: GPT1Config):
