@@ -5,7 +5,6 @@ Each run is a fresh process from the repository root, offline: `python examples/
 tiny GPT-1 saved as a plain LM with the real tokenizer, so the scripts add the three fine-tuning tokens.
 """
 
-import importlib.util
 import json
 import os
 import signal
@@ -28,15 +27,6 @@ OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 # every dropout off, so that one and two processes compute the same function
 NO_DROPOUT = {"embd_pdrop": 0.0, "attn_pdrop": 0.0, "resid_pdrop": 0.0, "classifier_dropout": 0.0}
 TIMEOUT = 600
-
-
-def load_script(path: str):
-    """A script of the repository (`examples/train_tiny.py`, `benchmarks/tokenizer_speed.py`) as a module, for tests
-    that call its functions in this process."""
-    spec = importlib.util.spec_from_file_location(Path(path).stem, REPO / path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def save_plain_lm(folder: Path) -> Path:

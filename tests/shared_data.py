@@ -2,6 +2,7 @@
 GPT-1 encoder; tests that need the data skip where it is absent."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,14 @@ def require(path: Path) -> Path:
     return path
 
 
-def load_original_encoder():
-    """`benchmarks/original_encoder.py`, the original GPT-1 encoder (the benchmarks folder is not a package)."""
-    spec = importlib.util.spec_from_file_location("original_encoder", REPO / "benchmarks" / "original_encoder.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_script(path: str):
+    """A script of the repository as a module, for tests that call its functions in this process: an example
+    (`examples/train_tiny.py`) or a benchmark (`benchmarks/original_encoder.py`, the original GPT-1 encoder). It is
+    registered under its file's name, as its sibling scripts import it when they run."""
+    name = Path(path).stem
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

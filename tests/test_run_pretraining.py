@@ -23,7 +23,6 @@ import pytest
 import torch
 from finetuning_runs import (
     REPO,
-    load_script,
     run_killed_after,
     run_ok,
     snapshot,
@@ -31,7 +30,7 @@ from finetuning_runs import (
     train_losses,
     weights,
 )
-from shared_data import DATA, MERGES, VOCAB, require
+from shared_data import DATA, MERGES, VOCAB, load_script, require
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel, GPT1Tokenizer

@@ -6,8 +6,8 @@ import json
 
 import pytest
 import torch
-from finetuning_runs import load_script, run_ok, stopped_with_error
-from shared_data import DATA, GLUE, RACE, STORY_CLOZE, VOCAB, require
+from finetuning_runs import run_ok, stopped_with_error
+from shared_data import DATA, GLUE, RACE, STORY_CLOZE, VOCAB, load_script, require
 from sklearn.metrics import accuracy_score, matthews_corrcoef
 
 from modeling_gpt1 import GPT1LMHeadModel, GPT1Tokenizer

@@ -13,7 +13,7 @@ from shared_data import GLUE, RACE, STORY_CLOZE, require
 from sklearn.model_selection import train_test_split
 
 from modeling_gpt1.data.tasks import TASKS, DataError, load_glue, load_race, load_story_cloze
-from modeling_gpt1.tokenization_gpt1 import TASKS as ENCODE_TASK_FORMATS
+from modeling_gpt1.task_formats import TASKS as ENCODE_TASK_FORMATS
 
 # task -> (folder, train rows, validation rows) of the real files in ../shared/data/glue
 REAL_GLUE = {"cola": ("CoLA", 8551, 1043), "mrpc": ("MRPC", 3668, 408), "rte": ("RTE", 2490, 277)}

@@ -17,20 +17,13 @@ from pathlib import Path
 import ftfy
 import pytest
 import spacy
-from finetuning_runs import load_script
 from remote_code import run_fresh_python
-from shared_data import DATA, GOLDEN, GPT1_DATA, MERGES, STORY_CLOZE, VOCAB, load_original_encoder, require
+from shared_data import DATA, GOLDEN, GPT1_DATA, MERGES, STORY_CLOZE, VOCAB, load_script, require
 from transformers import AutoTokenizer
 
 from modeling_gpt1 import GPT1Config, GPT1Tokenizer
-from modeling_gpt1.tokenization_gpt1 import (
-    ORIGINAL_FILES_NAMES,
-    RELEASED_VOCABULARY,
-    cross_space_pairs,
-    fix_text,
-    matcher_rules,
-    standardize,
-)
+from modeling_gpt1.spacy_chunks import cross_space_pairs, matcher_rules
+from modeling_gpt1.tokenization_gpt1 import ORIGINAL_FILES_NAMES, RELEASED_VOCABULARY, fix_text, standardize
 
 CORPUS = DATA / "corpus" / "combined_en.txt"
 START, DELIMITER, EXTRACT = 40478, 40479, 40480  # SPEC section 2
@@ -38,7 +31,7 @@ NEWLINE = 40477
 BATCH = 1000  # texts per call, as `datasets.map` batches them
 
 
-original_encoder = load_original_encoder()
+original_encoder = load_script("benchmarks/original_encoder.py")
 glue_sentences = load_script("benchmarks/tokenizer_speed.py").glue_sentences
 
 

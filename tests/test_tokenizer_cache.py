@@ -22,8 +22,8 @@ def test_a_full_cache_starts_again_and_gives_the_same_ids():
         for text in TEXTS + [" ".join(TEXTS)]:
             assert fresh.encode_texts([text]) == tokenizer.encode_texts([text])
             # never more than the limit, or than one batch's distinct chunks (all the texts' at most)
-            assert len(fresh._ids_of_chunk) <= max(12, len(tokenizer._ids_of_chunk))
+            assert len(fresh.chunks) <= max(12, len(tokenizer.chunks))
     # a full cache meeting new chunks keeps only those of the batch
     fresh.encode_texts(["entirely unseen words"])
-    assert len(fresh._ids_of_chunk) == 3
+    assert len(fresh.chunks) == 3
     assert fresh.encode_texts(TEXTS) == expected

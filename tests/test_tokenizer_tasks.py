@@ -11,7 +11,7 @@ import random
 
 import pytest
 import torch
-from shared_data import MERGES, STORY_CLOZE, VOCAB, load_original_encoder, require
+from shared_data import MERGES, STORY_CLOZE, VOCAB, load_script, require
 
 from modeling_gpt1 import GPT1Config, GPT1DoubleHeads, GPT1Tokenizer
 
@@ -274,7 +274,7 @@ def test_story_cloze_matches_the_original_rocstories_format():
     # the original `_rocstories`: the four sentences joined by spaces, then the two endings
     contexts, endings = [" ".join(row[1:5]) for row in rows], [row[5:7] for row in rows]
     tokenizer = GPT1Tokenizer(*files)
-    original = load_original_encoder().TextEncoder(*files)
+    original = load_script("benchmarks/original_encoder.py").TextEncoder(*files)
     n = 64  # short enough that many stories are cut
     encoded = tokenizer.encode_task("multiple_choice", contexts, choices=endings, max_length=n)
 
