@@ -32,6 +32,7 @@ import torch
 
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel
 from modeling_gpt1.convert import to_openai_gpt
+from modeling_gpt1.training.throughput import flops_per_token
 
 MODELS = ("ours", "port")
 LEARNING_RATE = 2.5e-4  # the paper's maximum learning rate
@@ -134,12 +135,6 @@ def greedy(model, prompt, new_tokens, dtype):
             prompt, max_new_tokens=new_tokens, do_sample=False, return_dict_in_generate=True, output_logits=True
         )
     return output.sequences[0, prompt.shape[1] :], torch.cat(output.logits).float()
-
-
-def flops_per_token(config, num_params, seq_len):
-    """Training FLOPs per token by PaLM's formula (appendix B): 6N + 12 L H Q T."""
-    head_dim = config.hidden_size // config.num_attention_heads
-    return 6 * num_params + 12 * config.num_hidden_layers * config.num_attention_heads * head_dim * seq_len
 
 
 def peak_bf16_flops(device, size=8192, repeats=20):

@@ -4,8 +4,8 @@
 
 The models are compare_port.py's: GPT-1 size, the same seeded random weights (the port's through
 `modeling_gpt1.convert.to_openai_gpt`), ours with eager attention on CPU and SDPA on CUDA (`--attn_implementation`).
-Each update is `run_pretraining.train_update` under Accelerate, as the script runs it: `--accumulation` micro-batches
-of `--batch_size` random windows of `--block_size` tokens of the real corpus (tokenized by `pretraining_data`),
+Each update is `pretraining.train_update` under Accelerate, as the script runs it: `--accumulation` micro-batches
+of `--batch_size` random windows of `--block_size` tokens of the real corpus (tokenized by `modeling_gpt1.data`),
 backward, gradient clipping at 1, AdamW with the script's weight-decay groups, bf16 mixed precision with
 `--dtype bf16`. The models take turns; warm-up updates are not timed; the median update gives tokens/s. Prints
 ours, the port and ours/port, and MFU on CUDA against the measured bf16 matmul peak.
@@ -18,12 +18,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from accelerate import Accelerator
-from compare_port import MODELS, build_models, flops_per_token, median_seconds, peak_bf16_flops, report
+from compare_port import MODELS, build_models, median_seconds, peak_bf16_flops, report
 
 from modeling_gpt1 import GPT1Tokenizer
 from modeling_gpt1.data.pretraining import tokenize_files, window_starts
 from modeling_gpt1.training.finetuning import optimizer_groups
 from modeling_gpt1.training.pretraining import process_batches, train_update
+from modeling_gpt1.training.throughput import flops_per_token
 
 REPO = Path(__file__).resolve().parent.parent
 

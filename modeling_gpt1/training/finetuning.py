@@ -22,7 +22,9 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
+from ..task_formats import pad_task_inputs
 from ..tokenization_gpt1 import GPT1Tokenizer
+from .update import micro_batch_step
 
 CHECKPOINT_PREFIX = "checkpoint-epoch-"
 
@@ -123,12 +125,8 @@ def encode_split(dataset, encode_batch, split: str, max_length: int, accelerator
 
 def collate(examples: list[dict], pad_token_id: int) -> dict:
     """Examples of `[sequences, tokens]` lists padded into `[batch, sequences, tokens]` tensors."""
-    width = max(len(sequence) for example in examples for sequence in example["input_ids"])
-    batch = {"input_ids": [], "attention_mask": []}
-    for example in examples:
-        for name, fill in (("input_ids", pad_token_id), ("attention_mask", 0)):
-            batch[name].append([sequence + [fill] * (width - len(sequence)) for sequence in example[name]])
-    tensors = {name: torch.tensor(value) for name, value in batch.items()}
+    batch = {name: [example[name] for example in examples] for name in ("input_ids", "attention_mask")}
+    tensors = {name: torch.tensor(value) for name, value in pad_task_inputs(batch, pad_token_id).items()}
     tensors["mc_token_ids"] = torch.tensor([example["mc_token_ids"] for example in examples])
     labels = [example["label"] for example in examples]
     tensors["mc_labels"] = torch.tensor(labels, dtype=torch.float if isinstance(labels[0], float) else torch.long)
@@ -179,6 +177,27 @@ def save_checkpoint(accelerator: Accelerator, final: Path, files: dict[str, str]
             final.replace(old)
         partial.replace(final)
         shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+
+
+def save_final(accelerator: Accelerator, model, tokenizer, output_dir: Path, results: dict):
+    """The model and tokenizer, then `all_results.json`, in `output_dir`: written into a staging folder there and
+    renamed into place file by file, so that each file is complete or absent."""
+    state_dict = accelerator.get_state_dict(model)  # gathered from every process under FSDP
+    staging = output_dir / ".final.partial"
+    if accelerator.is_main_process:
+        shutil.rmtree(staging, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    accelerator.unwrap_model(model).save_pretrained(
+        staging, is_main_process=accelerator.is_main_process, save_function=accelerator.save, state_dict=state_dict
+    )
+    accelerator.wait_for_everyone()  # every process has finished with the staging folder
+    if accelerator.is_main_process:
+        tokenizer.save_pretrained(staging)
+        for path in staging.iterdir():
+            path.replace(output_dir / path.name)
+        staging.rmdir()
+        write_atomically(output_dir / "all_results.json", json.dumps(results, indent=2) + "\n")
     accelerator.wait_for_everyone()
 
 
@@ -252,16 +271,8 @@ class FineTuning:
             window = []  # the losses of the batches of one update
             for batch in loader:
                 batch.pop("index")
-                with accelerator.accumulate(model):
-                    outputs = model(**batch)
-                    accelerator.backward(outputs.loss)
-                    if accelerator.sync_gradients:
-                        accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-                    optimizer.step()
-                    optimizer.zero_grad()
-                losses = {"loss": outputs.loss, "mc_loss": outputs.mc_loss, "lm_loss": outputs.lm_loss}
-                # without the auxiliary loss (`--lm_coef 0`) the model computes no lm_loss
-                window.append({name: value.detach() for name, value in losses.items() if value is not None})
+                # loss, mc_loss and lm_loss; without the auxiliary loss (`--lm_coef 0`) the model computes no lm_loss
+                window.append(micro_batch_step(accelerator, model, optimizer, batch, args.max_grad_norm))
                 if accelerator.sync_gradients:
                     scheduler.step()
                     step += 1
@@ -309,20 +320,9 @@ class FineTuning:
         return results
 
     def save(self, results: dict):
-        """The fine-tuned model, its tokenizer and `all_results.json` in the output folder."""
-        accelerator = self.accelerator
-        accelerator.wait_for_everyone()
-        state_dict = accelerator.get_state_dict(self.model)  # gathered from every process under FSDP
-        accelerator.unwrap_model(self.model).save_pretrained(
-            self.args.output_dir,
-            is_main_process=accelerator.is_main_process,
-            save_function=accelerator.save,
-            state_dict=state_dict,
-        )
-        if accelerator.is_main_process:
-            self.tokenizer.save_pretrained(self.args.output_dir)
-            write_atomically(self.args.output_dir / "all_results.json", json.dumps(results, indent=2) + "\n")
-        accelerator.end_training()
+        """The fine-tuned model, its tokenizer and `all_results.json` in the output folder, each complete or absent."""
+        save_final(self.accelerator, self.model, self.tokenizer, self.args.output_dir, results)
+        self.accelerator.end_training()
 
 
 def write_atomically(path: Path, text: str):

@@ -1,11 +1,16 @@
 """GPT-1's pretraining (SPEC section 4), run by `examples/run_pretraining.py` and `examples/train_tiny.py`.
 
-`parse_args` reads the script's command line; `pretrain(args)` runs it. The corpus is tokenized once into a cached,
-memory-mapped token stream (`modeling_gpt1.data.pretraining`); updates of random contiguous `block_size`-token windows
-of it, 64 x 512 tokens by default (per-device batch x gradient accumulation x processes); Adam at a peak of 2.5e-4,
-linear warm-up over 2,000 updates then cosine decay to 0; decoupled weight decay 0.01 on tensors of two or more
-dimensions; dropout 0.1 (the config's). The last `--validation_split_percentage` of the stream is held out for the
-validation perplexity, reported beside that of a unigram model of the same tokens.
+The corpus is tokenized once into a cached, memory-mapped token stream (`modeling_gpt1.data.pretraining`); updates
+of random contiguous `block_size`-token windows of it, 64 x 512 tokens by default (per-device batch x gradient
+accumulation x processes); Adam at a peak of 2.5e-4, linear warm-up over 2,000 updates then cosine decay to 0;
+decoupled weight decay 0.01 on tensors of two or more dimensions; dropout 0.1 (the config's). The last
+`--validation_split_percentage` of the stream is held out for the validation perplexity, reported beside that of a
+unigram model of the same tokens.
+
+`parse_args` reads the script's command line; `pretrain(args)` runs it in steps: `plan_run` (every check that can
+refuse the run, before anything is written), `build` and `resume` (model, optimizer, scheduler, a checkpoint's
+state), `train_loop` (each update a `train_step`, then the events due: `log_losses`, `validate`, `score_zero_shot`,
+`save_run_checkpoint`) and `finish` (results, plots, the final model). The loop's state is a `LoopState`.
 """
 
 import argparse
@@ -13,15 +18,14 @@ import hashlib
 import json
 import logging
 import math
-import re
 import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import datasets
-import matplotlib
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -51,30 +55,20 @@ from .finetuning import (
     first,
     optimizer_groups,
     save_checkpoint,
+    save_final,
     start_trackers,
-    write_atomically,
 )
+from .throughput import flops_per_token, peak_flops
+from .update import micro_batch_step
 from .zero_shot_eval import COUNTS, evaluate_zero_shot
-
-matplotlib.use("Agg")  # files only, no display
-from matplotlib import pyplot  # noqa: E402
 
 logger = logging.getLogger(__name__)
 SCRIPT = "run_pretraining.py"
 DESCRIPTION = "Pretrain a GPT-1 language model with the paper's procedure (SPEC section 4)."
 CHECKPOINT_PREFIX = "checkpoint-step-"
 PAPER_BATCH = 64  # windows per update
-# dense bf16 tensor-core peaks (FLOP/s) by words of the device name, first match, for the MFU shown on GPUs;
-# `--peak_tflops` gives another
-PEAK_FLOPS = [
-    ({"H100", "PCIe"}, 756e12),
-    ({"H100"}, 989e12),
-    ({"H200"}, 989e12),
-    ({"GH200"}, 989e12),
-    ({"A100"}, 312e12),
-    ({"A10"}, 125e12),
-    ({"L4"}, 121e12),
-]
+# what a fresh run in a folder holding another (`--overwrite_output_dir`) deletes beside the checkpoints
+OLD_OUTPUTS = ("all_results.json", "loss.png", "zero_shot.png", "model.safetensors", "config.json")
 
 
 class UsageError(Exception):
@@ -335,17 +329,11 @@ def process_batches(accelerator, tokens: np.ndarray, starts: np.ndarray, batch_s
 def train_update(accelerator, model, optimizer, batches, max_grad_norm: float) -> float:
     """One update over `batches` (accumulated): forward and backward on each, clip, step. The mean loss of the
     update's batches over all processes."""
-    losses = []
-    for batch in batches:
-        with accelerator.accumulate(model):
-            loss = model(batch, labels=batch).loss
-            accelerator.backward(loss)
-            if accelerator.sync_gradients:
-                accelerator.clip_grad_norm_(model.parameters(), max_grad_norm)
-            optimizer.step()
-            optimizer.zero_grad()
-        losses.append(loss.detach().float())
-    return accelerator.reduce(torch.stack(losses).mean(), reduction="mean").item()
+    losses = [
+        micro_batch_step(accelerator, model, optimizer, {"input_ids": batch, "labels": batch}, max_grad_norm)["loss"]
+        for batch in batches
+    ]
+    return accelerator.reduce(torch.stack(losses).float().mean(), reduction="mean").item()
 
 
 def validation_starts(num_tokens: int, block_size: int, cap: int | None) -> np.ndarray:
@@ -389,26 +377,10 @@ def evaluate(model, tokens: np.ndarray, starts: np.ndarray, block_size: int, bat
     return (totals[0] / totals[1]).item()
 
 
-def flops_per_token(config: GPT1Config, num_parameters: int, block_size: int) -> float:
-    """Training FLOPs per token by PaLM's formula (appendix B): 6 per parameter, plus 12 x layers x width x T for
-    attention (the formula of benchmarks/compare_port.py)."""
-    return 6 * num_parameters + 12 * config.num_hidden_layers * config.hidden_size * block_size
-
-
-def peak_flops(args, device: torch.device) -> float | None:
-    """One device's peak FLOP/s for MFU: `--peak_tflops`, or the table's for a known GPU; None otherwise."""
-    if args.peak_tflops:
-        return args.peak_tflops * 1e12
-    if device.type != "cuda":
-        return None
-    words = set(re.split(r"[\s\-]+", torch.cuda.get_device_name(device)))
-    return next((flops for names, flops in PEAK_FLOPS if names <= words), None)
-
-
 def plot_losses(history: dict, unigram_loss: float, path: Path):
     """Training and validation loss against tokens seen, beside the unigram model's loss on the validation tokens,
     as a PNG written beside `path` and renamed into place."""
-    figure, axes = pyplot.subplots(figsize=(7, 4.5))
+    figure, axes = pyplot().subplots(figsize=(7, 4.5))
     axes.axhline(unigram_loss, color="gray", linestyle="--", linewidth=1, label="unigram model (validation)")
     if history["train"]:
         tokens, losses = zip(*history["train"], strict=True)
@@ -417,6 +389,16 @@ def plot_losses(history: dict, unigram_loss: float, path: Path):
         tokens, losses = zip(*history["eval"], strict=True)
         axes.plot(tokens, losses, "o-", label="validation")
     save_plot(figure, axes, "loss (nats per token)", path)
+
+
+def pyplot():
+    """matplotlib's pyplot on the Agg backend, imported when a plot is drawn: nothing else here needs matplotlib."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    from matplotlib import pyplot
+
+    return pyplot
 
 
 def save_plot(figure, axes, ylabel: str, path: Path):
@@ -428,7 +410,7 @@ def save_plot(figure, axes, ylabel: str, path: Path):
     figure.tight_layout()
     partial = path.with_name(f".{path.name}.partial")
     figure.savefig(partial, format="png", dpi=120)
-    pyplot.close(figure)
+    pyplot().close(figure)
     partial.replace(path)
 
 
@@ -486,35 +468,71 @@ def zero_shot_metrics(accelerator, model, prompts: dict, batch_size: int) -> dic
 
 def plot_zero_shot(history: list, path: Path):
     """Each zero-shot metric against tokens seen (the paper's figure 2, right), as a PNG renamed into place."""
-    figure, axes = pyplot.subplots(figsize=(7, 4.5))
+    figure, axes = pyplot().subplots(figsize=(7, 4.5))
     for name in dict.fromkeys(name for _, metrics in history for name in metrics):
         points = [(seen, metrics[name]) for seen, metrics in history if name in metrics]
         axes.plot(*zip(*points, strict=True), "o-", label=name.replace("_", " "))
     save_plot(figure, axes, "zero-shot score", path)
 
 
-def save_final(accelerator, model, tokenizer, output_dir: Path, results: dict):
-    """The model and tokenizer, then `all_results.json`; each file is complete or absent."""
-    state_dict = accelerator.get_state_dict(model)  # gathered from every process under FSDP
-    staging = output_dir / ".final.partial"
-    if accelerator.is_main_process:
-        shutil.rmtree(staging, ignore_errors=True)
-    accelerator.wait_for_everyone()
-    accelerator.unwrap_model(model).save_pretrained(
-        staging, is_main_process=accelerator.is_main_process, save_function=accelerator.save, state_dict=state_dict
-    )
-    accelerator.wait_for_everyone()  # every process has finished with the staging folder
-    if accelerator.is_main_process:
-        tokenizer.save_pretrained(staging)
-        for path in staging.iterdir():
-            path.replace(output_dir / path.name)
-        staging.rmdir()
-        write_atomically(output_dir / "all_results.json", json.dumps(results, indent=2) + "\n")
-    accelerator.wait_for_everyone()
+@dataclass
+class RunPlan:
+    """What the run will do, fixed and checked before anything is written to the output folder."""
+
+    args: argparse.Namespace
+    accelerator: Accelerator
+    checkpoint: Path | None  # to resume from
+    tokenizer: GPT1Tokenizer
+    config: GPT1Config
+    train_tokens: np.ndarray
+    validation_tokens: np.ndarray
+    eval_starts: np.ndarray  # of the validation windows used
+    block_size: int
+    global_batch: int  # windows per update, over all processes
+    updates_per_epoch: int
+    total_updates: int
+    settings: dict  # what fixes the run's course beside the model config: a resumed run must agree on all of it
+    zero_shot: dict  # each tracked task's prompt builder and validation examples
+
+    @property
+    def tokens_per_update(self) -> int:
+        """Tokens of one update, over all processes."""
+        return self.global_batch * self.block_size
 
 
-def pretrain(args):
-    # nothing is written before the checks below; the trackers start after them
+@dataclass
+class Parts:
+    """The prepared model, optimizer and scheduler, and the figures of the MFU shown."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    num_parameters: int
+    flops_per_token: float
+    peak_flops: float | None  # of one device; None where unknown (no MFU shown)
+
+
+@dataclass
+class LoopState:
+    """The loop's state: the update count and the history (saved with each checkpoint), and its timing."""
+
+    update: int = 0  # updates done
+    # [tokens seen, loss] pairs and [tokens seen, {zero-shot metric: value}] pairs, for the plots
+    history: dict = field(default_factory=lambda: {"train": [], "eval": [], "zero_shot": []})
+    first_update: int = 0  # this session's first, past a checkpoint resumed from
+    started: float = 0.0  # `time.perf_counter()` when the loop began
+    trained_seconds: float = 0.0  # in updates only, not in evaluations and checkpoints
+    learning_rate: float = 0.0  # of the last update
+    recent_losses: list = field(default_factory=list)  # the updates' losses since the last logged mean
+
+    def tokens_per_second(self, tokens_per_update: int) -> float:
+        """This session's training speed."""
+        return (self.update - self.first_update) * tokens_per_update / max(self.trained_seconds, 1e-9)
+
+
+def launch_accelerator(args) -> Accelerator:
+    """The run's Accelerator; gradient accumulation, unless given, makes the paper's windows per update, and
+    DeepSpeed (when launched with it) is told the batch."""
     accelerator = Accelerator(
         log_with=None if args.report_to == "none" else args.report_to,
         project_dir=args.output_dir,
@@ -530,16 +548,21 @@ def pretrain(args):
             )
         args.gradient_accumulation_steps = PAPER_BATCH // per_update
     accelerator.gradient_accumulation_steps = args.gradient_accumulation_steps
-    global_batch = per_update * args.gradient_accumulation_steps
     deepspeed = accelerator.state.deepspeed_plugin
     if deepspeed is not None:
         # DeepSpeed accumulates and clips itself, and reads its micro-batch off a DataLoader, which this script lacks
         deepspeed.deepspeed_config.update(
             gradient_accumulation_steps=args.gradient_accumulation_steps,
             train_micro_batch_size_per_gpu=args.per_device_train_batch_size,
-            train_batch_size=global_batch,
+            train_batch_size=per_update * args.gradient_accumulation_steps,
             gradient_clipping=args.max_grad_norm,
         )
+    return accelerator
+
+
+def check_start(args, accelerator) -> Path | None:
+    """The checkpoint to resume from, or None to start afresh, which may take over a folder holding another run only
+    with `--overwrite_output_dir`; missing training files and zero-shot tracking under FSDP or DeepSpeed refused."""
     checkpoint = resume_checkpoint(args)
     if checkpoint is None and holds_run(args.output_dir) and not args.overwrite_output_dir:
         raise UsageError(
@@ -551,8 +574,15 @@ def pretrain(args):
             raise UsageError(f"{path}: no such file")
     if args.zero_shot_tasks and accelerator.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED):
         raise UsageError("--zero_shot_tasks scores on each process alone; it cannot run under FSDP or DeepSpeed")
-    zero_shot_tasks = load_zero_shot_tasks(args)
+    return checkpoint
 
+
+def plan_run(args) -> RunPlan:
+    """The run's plan, through every check that can refuse it; nothing is written to the output folder (the token
+    stream, and a vocabulary learned, go to the cache)."""
+    accelerator = launch_accelerator(args)
+    checkpoint = check_start(args, accelerator)
+    zero_shot_tasks = load_zero_shot_tasks(args)
     cache_dir = args.cache_dir or Path(datasets.config.HF_DATASETS_CACHE) / "gpt1_pretraining"
     cache_dir.mkdir(parents=True, exist_ok=True)
     tokenizer, stream, stream_name = load_data(args, accelerator, cache_dir)
@@ -567,9 +597,9 @@ def pretrain(args):
         train_tokens, validation_tokens = split_stream(stream, block_size, args.validation_split_percentage)
     except ValueError as error:
         raise UsageError(str(error)) from error
+    global_batch = args.per_device_train_batch_size * accelerator.num_processes * args.gradient_accumulation_steps
     updates_per_epoch = math.ceil(len(train_tokens) / (global_batch * block_size))
     total_updates = args.max_steps or max(1, round(args.num_train_epochs * updates_per_epoch))
-    # what fixes the run's course beside the model config: a resumed run must agree on all of it
     settings = {
         "token_stream": stream_name,
         "train_tokens": len(train_tokens),
@@ -584,32 +614,52 @@ def pretrain(args):
     }
     if checkpoint is not None:
         check_resumable(checkpoint, config, settings)
-    set_seed(args.seed)  # the same initial weights on every process, and in a resumed run
-    model = build_model(args, config, accelerator.device)
-    num_parameters = model.num_parameters()
-    set_seed(args.seed, device_specific=True)  # other dropout masks on each process
+    eval_starts = validation_starts(len(validation_tokens), block_size, args.max_eval_samples)
+    return RunPlan(
+        args=args, accelerator=accelerator, checkpoint=checkpoint, tokenizer=tokenizer, config=config,
+        train_tokens=train_tokens, validation_tokens=validation_tokens, eval_starts=eval_starts, block_size=block_size,
+        global_batch=global_batch, updates_per_epoch=updates_per_epoch, total_updates=total_updates,
+        settings=settings, zero_shot=zero_shot,
+    )  # fmt: skip
 
-    if checkpoint is None and args.overwrite_output_dir and accelerator.is_main_process:
+
+def prepare_output_dir(plan: RunPlan):
+    """The output folder made, cleared first of an earlier run's outputs on a fresh start over one
+    (`--overwrite_output_dir`), and the trackers started."""
+    args, accelerator = plan.args, plan.accelerator
+    if plan.checkpoint is None and args.overwrite_output_dir and accelerator.is_main_process:
         # the earlier run's checkpoints, logs and outputs would be taken for this run's
         for old in [*checkpoints(args.output_dir, CHECKPOINT_PREFIX), args.output_dir / "runs"]:
             shutil.rmtree(old, ignore_errors=True)
-        for name in ("all_results.json", "loss.png", "zero_shot.png", "model.safetensors", "config.json"):
+        for name in OLD_OUTPUTS:
             (args.output_dir / name).unlink(missing_ok=True)
     accelerator.wait_for_everyone()
     args.output_dir.mkdir(parents=True, exist_ok=True)
     start_trackers(accelerator, args)
+
+
+def build(plan: RunPlan) -> Parts:
+    """The model (whose loading is the last check that can refuse the run), then the output folder prepared, and the
+    optimizer and scheduler; model and optimizer prepared by Accelerate."""
+    args, config, accelerator = plan.args, plan.config, plan.accelerator
+    set_seed(args.seed)  # the same initial weights on every process, and in a resumed run
+    model = build_model(args, config, accelerator.device)
+    num_parameters = model.num_parameters()
+    set_seed(args.seed, device_specific=True)  # other dropout masks on each process
+    prepare_output_dir(plan)
     logger.info(
         "GPT-1 of %d layers x %d, %s parameters; %s training and %s validation tokens; %d updates of %d x %d tokens "
         "(%d per device x %d accumulated x %d processes), %.2f epochs",
-        config.num_hidden_layers, config.hidden_size, f"{num_parameters:,}", f"{len(train_tokens):,}",
-        f"{len(validation_tokens):,}", total_updates, global_batch, block_size, args.per_device_train_batch_size,
-        args.gradient_accumulation_steps, accelerator.num_processes, total_updates / updates_per_epoch,
+        config.num_hidden_layers, config.hidden_size, f"{num_parameters:,}", f"{len(plan.train_tokens):,}",
+        f"{len(plan.validation_tokens):,}", plan.total_updates, plan.global_batch, plan.block_size,
+        args.per_device_train_batch_size, args.gradient_accumulation_steps, accelerator.num_processes,
+        plan.total_updates / plan.updates_per_epoch,
     )  # fmt: skip
     optimizer = torch.optim.AdamW(
         optimizer_groups(model, args.weight_decay), lr=args.learning_rate, betas=(0.9, 0.999), eps=1e-8
     )
     # stepped once per update here, not by Accelerate (which steps a prepared scheduler once per process)
-    scheduler = get_cosine_schedule_with_warmup(optimizer, args.warmup_steps, total_updates)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, args.warmup_steps, plan.total_updates)
     accelerator.register_for_checkpointing(scheduler)
     model, optimizer = accelerator.prepare(model, optimizer)
     if accelerator.gradient_accumulation_steps != args.gradient_accumulation_steps:
@@ -617,99 +667,166 @@ def pretrain(args):
             f"the launcher's config sets gradient accumulation to {accelerator.gradient_accumulation_steps}, this run "
             f"to {args.gradient_accumulation_steps}: set one of them to agree"
         )
+    model_flops = flops_per_token(config, num_parameters, plan.block_size)
+    peak = peak_flops(accelerator.device, args.peak_tflops)
+    return Parts(model, optimizer, scheduler, num_parameters, model_flops, peak)
 
-    # [tokens seen, loss] pairs and [tokens seen, {zero-shot metric: value}] pairs, for the plots
-    history = {"train": [], "eval": [], "zero_shot": []}
-    update = 0
-    if checkpoint is not None:
-        accelerator.load_state(str(checkpoint))
-        update = checkpoint_number(checkpoint, CHECKPOINT_PREFIX)
-        history = {"zero_shot": [], **json.loads((checkpoint / "history.json").read_text())}
-        logger.info("Resumed from %s at update %d", checkpoint, update)
-    eval_starts = validation_starts(len(validation_tokens), block_size, args.max_eval_samples)
-    tokens_per_update = global_batch * block_size
-    peak = peak_flops(args, accelerator.device)
-    model_flops = flops_per_token(config, num_parameters, block_size)
 
-    def checkpoint_files() -> dict:
-        return {
-            "config.json": config.to_json_string(),
-            "run.json": json.dumps(settings, indent=2),
-            "history.json": json.dumps(history),
-        }
+def resume(plan: RunPlan) -> LoopState:
+    """The loop's state at its start: fresh, or the checkpoint's, whose Accelerate states are loaded."""
+    if plan.checkpoint is None:
+        return LoopState()
+    plan.accelerator.load_state(str(plan.checkpoint))
+    update = checkpoint_number(plan.checkpoint, CHECKPOINT_PREFIX)
+    history = {"zero_shot": [], **json.loads((plan.checkpoint / "history.json").read_text())}
+    logger.info("Resumed from %s at update %d", plan.checkpoint, update)
+    return LoopState(update=update, history=history, first_update=update)
 
-    progress = tqdm(total=total_updates, initial=update, disable=not accelerator.is_local_main_process)
-    model.train()
-    start, trained_seconds, first_update, recent_losses = time.perf_counter(), 0.0, update, []
-    while update < total_updates:
-        began = time.perf_counter()
-        learning_rate = scheduler.get_last_lr()[0]  # this update's
-        starts = window_starts(len(train_tokens), block_size, global_batch, args.seed, update)
-        micro_batches = process_batches(
-            accelerator, train_tokens, starts, args.per_device_train_batch_size, block_size
-        )
-        train_loss = train_update(accelerator, model, optimizer, micro_batches, args.max_grad_norm)
-        scheduler.step()
-        update += 1
-        trained_seconds += time.perf_counter() - began
-        tokens_seen = update * tokens_per_update
-        recent_losses.append(train_loss)
-        speed = (update - first_update) * tokens_per_update / trained_seconds
-        postfix = {"loss": f"{train_loss:.4f}", "tokens/s": f"{speed:,.0f}"}
-        if peak:  # of all the processes' devices
-            postfix["MFU"] = f"{speed * model_flops / (peak * accelerator.num_processes):.1%}"
-        progress.set_postfix(postfix)
-        progress.update(1)
+
+def is_due(update: int, every: int, last: int) -> bool:
+    """Whether an event run every `every` updates, and after the last, is due after `update`."""
+    return update % every == 0 or update == last
+
+
+def train_loop(plan: RunPlan, parts: Parts, state: LoopState):
+    """Updates up to the last, each followed by the events due then, in the order torchtitan's `Trainer.train` runs
+    its own: the mean loss logged, validation, zero-shot scores (with each checkpoint), the checkpoint."""
+    args, accelerator = plan.args, plan.accelerator
+    progress = tqdm(total=plan.total_updates, initial=state.update, disable=not accelerator.is_local_main_process)
+    parts.model.train()
+    state.started = time.perf_counter()
+    while state.update < plan.total_updates:
+        train_step(plan, parts, state)
+        show_progress(progress, plan, parts, state)
         logs = {}
-        if update % args.logging_steps == 0 or update == total_updates:
-            mean_loss = sum(recent_losses) / len(recent_losses)
-            history["train"].append([tokens_seen, mean_loss])
-            logs.update(train_loss=mean_loss, learning_rate=learning_rate, tokens_seen=tokens_seen)
-            recent_losses = []
-        if update % args.eval_steps == 0 or update == total_updates:
-            eval_loss = evaluate(
-                model, validation_tokens, eval_starts, block_size, args.per_device_eval_batch_size, accelerator
-            )
-            history["eval"].append([tokens_seen, eval_loss])
-            logs.update(eval_loss=eval_loss, eval_perplexity=math.exp(eval_loss))
-            progress.write(f"update {update}: validation loss {eval_loss:.4f}, perplexity {math.exp(eval_loss):.2f}")
-        checkpointing = update % args.checkpointing_steps == 0 or update == total_updates
-        if zero_shot and checkpointing:
-            metrics = zero_shot_metrics(accelerator, model, zero_shot, args.per_device_eval_batch_size)
-            history["zero_shot"].append([tokens_seen, metrics])
-            logs.update({f"zero_shot_{name}": value for name, value in metrics.items()})
-            if accelerator.is_local_main_process:
-                progress.write(f"update {update}: zero-shot " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+        if is_due(state.update, args.logging_steps, plan.total_updates):
+            logs.update(log_losses(plan, state))
+        if is_due(state.update, args.eval_steps, plan.total_updates):
+            logs.update(validate(plan, parts, state, progress))
+        checkpointing = is_due(state.update, args.checkpointing_steps, plan.total_updates)
+        if plan.zero_shot and checkpointing:
+            logs.update(score_zero_shot(plan, parts, state, progress))
         if logs:
-            accelerator.log(logs, step=update)
+            accelerator.log(logs, step=state.update)
         if checkpointing:
-            save_checkpoint(accelerator, args.output_dir / f"{CHECKPOINT_PREFIX}{update}", checkpoint_files())
+            save_run_checkpoint(plan, state)
     progress.close()
 
+
+def train_step(plan: RunPlan, parts: Parts, state: LoopState):
+    """One update on its windows (drawn from the seed and the update count), each process reading its share; the
+    schedule stepped, the loss kept for the next logged mean."""
+    args = plan.args
+    began = time.perf_counter()
+    state.learning_rate = parts.scheduler.get_last_lr()[0]  # this update's
+    starts = window_starts(len(plan.train_tokens), plan.block_size, plan.global_batch, args.seed, state.update)
+    batches = process_batches(
+        plan.accelerator, plan.train_tokens, starts, args.per_device_train_batch_size, plan.block_size
+    )
+    loss = train_update(plan.accelerator, parts.model, parts.optimizer, batches, args.max_grad_norm)
+    parts.scheduler.step()
+    state.update += 1
+    state.trained_seconds += time.perf_counter() - began
+    state.recent_losses.append(loss)
+
+
+def show_progress(progress, plan: RunPlan, parts: Parts, state: LoopState):
+    """The progress bar advanced, showing the last update's loss, the speed and, on known GPUs, the MFU."""
+    speed = state.tokens_per_second(plan.tokens_per_update)
+    postfix = {"loss": f"{state.recent_losses[-1]:.4f}", "tokens/s": f"{speed:,.0f}"}
+    if parts.peak_flops:  # of all the processes' devices
+        postfix["MFU"] = f"{speed * parts.flops_per_token / (parts.peak_flops * plan.accelerator.num_processes):.1%}"
+    progress.set_postfix(postfix)
+    progress.update(1)
+
+
+def log_losses(plan: RunPlan, state: LoopState) -> dict:
+    """The mean training loss since the last one logged, added to the history; the logs."""
+    mean_loss = sum(state.recent_losses) / len(state.recent_losses)
+    tokens_seen = state.update * plan.tokens_per_update
+    state.history["train"].append([tokens_seen, mean_loss])
+    state.recent_losses = []
+    return {"train_loss": mean_loss, "learning_rate": state.learning_rate, "tokens_seen": tokens_seen}
+
+
+def validate(plan: RunPlan, parts: Parts, state: LoopState, progress) -> dict:
+    """The validation loss, added to the history and shown; the logs."""
+    eval_loss = evaluate(
+        parts.model,
+        plan.validation_tokens,
+        plan.eval_starts,
+        plan.block_size,
+        plan.args.per_device_eval_batch_size,
+        plan.accelerator,
+    )
+    state.history["eval"].append([state.update * plan.tokens_per_update, eval_loss])
+    progress.write(f"update {state.update}: validation loss {eval_loss:.4f}, perplexity {math.exp(eval_loss):.2f}")
+    return {"eval_loss": eval_loss, "eval_perplexity": math.exp(eval_loss)}
+
+
+def score_zero_shot(plan: RunPlan, parts: Parts, state: LoopState, progress) -> dict:
+    """The zero-shot tasks' metrics, added to the history and shown; the logs."""
+    accelerator = plan.accelerator
+    metrics = zero_shot_metrics(accelerator, parts.model, plan.zero_shot, plan.args.per_device_eval_batch_size)
+    state.history["zero_shot"].append([state.update * plan.tokens_per_update, metrics])
+    if accelerator.is_local_main_process:
+        progress.write(f"update {state.update}: zero-shot " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+    return {f"zero_shot_{name}": value for name, value in metrics.items()}
+
+
+def save_run_checkpoint(plan: RunPlan, state: LoopState):
+    """`checkpoint-step-N`: the Accelerate states, with the model config, the run's settings and the history."""
+    files = {
+        "config.json": plan.config.to_json_string(),
+        "run.json": json.dumps(plan.settings, indent=2),
+        "history.json": json.dumps(state.history),
+    }
+    save_checkpoint(plan.accelerator, plan.args.output_dir / f"{CHECKPOINT_PREFIX}{state.update}", files)
+
+
+def run_results(plan: RunPlan, parts: Parts, state: LoopState) -> dict:
+    """The run's results: the last validation loss beside the unigram model's perplexity, the last training loss and
+    zero-shot scores, the updates, tokens and time, the size."""
+    history = state.history
     eval_loss = history["eval"][-1][1]
-    unigram = unigram_perplexity(validation_tokens, eval_starts, block_size)
     results = {
         "eval_loss": eval_loss,
         "eval_perplexity": math.exp(eval_loss),
-        "unigram_perplexity": unigram,
-        "eval_tokens": len(eval_starts) * (block_size - 1),
+        "unigram_perplexity": unigram_perplexity(plan.validation_tokens, plan.eval_starts, plan.block_size),
+        "eval_tokens": len(plan.eval_starts) * (plan.block_size - 1),
         "train_loss": history["train"][-1][1],
-        "train_steps": update,
-        "tokens_seen": update * tokens_per_update,
-        "train_runtime": round(time.perf_counter() - start, 2),
-        "tokens_per_second": round((update - first_update) * tokens_per_update / max(trained_seconds, 1e-9), 1),
-        "num_parameters": num_parameters,
-        "num_processes": accelerator.num_processes,
+        "train_steps": state.update,
+        "tokens_seen": state.update * plan.tokens_per_update,
+        "train_runtime": round(time.perf_counter() - state.started, 2),
+        "tokens_per_second": round(state.tokens_per_second(plan.tokens_per_update), 1),
+        "num_parameters": parts.num_parameters,
+        "num_processes": plan.accelerator.num_processes,
     }
     if history["zero_shot"]:
         results.update({f"zero_shot_{name}": value for name, value in history["zero_shot"][-1][1].items()})
+    return results
+
+
+def finish(plan: RunPlan, parts: Parts, state: LoopState) -> dict:
+    """The results, the plots (`loss.png`, `zero_shot.png`) and the final model and tokenizer saved; the results."""
+    results = run_results(plan, parts, state)
+    output_dir, accelerator = plan.args.output_dir, plan.accelerator
     if accelerator.is_main_process:
-        plot_losses(history, math.log(unigram), args.output_dir / "loss.png")
-        if history["zero_shot"]:
-            plot_zero_shot(history["zero_shot"], args.output_dir / "zero_shot.png")
-    save_final(accelerator, model, tokenizer, args.output_dir, results)
+        plot_losses(state.history, math.log(results["unigram_perplexity"]), output_dir / "loss.png")
+        if state.history["zero_shot"]:
+            plot_zero_shot(state.history["zero_shot"], output_dir / "zero_shot.png")
+    save_final(accelerator, parts.model, plan.tokenizer, output_dir, results)
     accelerator.end_training()
     return results
+
+
+def pretrain(args) -> dict:
+    """GPT-1's pretraining run: planned and checked before anything is written, built, trained, finished."""
+    plan = plan_run(args)
+    parts = build(plan)
+    state = resume(plan)
+    train_loop(plan, parts, state)
+    return finish(plan, parts, state)
 
 
 def main(argv=None) -> dict:
