@@ -46,7 +46,9 @@ def fine_tune(name, model_class, splits, encode, **config_kwargs):
         "--per_device_train_batch_size", "4", "--num_train_epochs", "1",
     ])
     accelerator = make_accelerator(args)
-    tokenizer, model = load_model(args.model_name_or_path, model_class, accelerator, **config_kwargs)
+    tokenizer, model = load_model(
+        args.model_name_or_path, model_class, accelerator, lm_coef=args.lm_coef, **config_kwargs
+    )
     train = encode_split(splits["train"].select(range(12)), encode(tokenizer), "train", 128, accelerator)
     validation = encode_split(splits["validation"].select(range(8)), encode(tokenizer), "validation", 128, accelerator)
     metric = load_task_metric(name)

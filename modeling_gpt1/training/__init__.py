@@ -3,5 +3,6 @@
 `finetuning`: the paper's fine-tuning recipe (`FineTuning`, with its arguments, checkpoints and collate), used by
 `examples/run_glue.py` and `examples/run_multiple_choice.py`. `pretraining`: GPT-1's pretraining run
 (`examples/run_pretraining.py`, `examples/train_tiny.py`). `zero_shot_eval`: a zero-shot task scored across
-processes by its metric. Import the module you need: `pretraining` needs the `examples` extra (datasets, matplotlib).
+processes by its metric. `update`: the micro-batch step both loops share. `throughput`: training FLOPs per token and
+GPU peaks, for MFU. Import the module you need: `pretraining` needs the `examples` extra (datasets, matplotlib).
 """
