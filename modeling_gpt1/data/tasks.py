@@ -484,7 +484,7 @@ ORIGINAL_SEED = 3535999445
 MULTIPLE_CHOICE_FEATURES = {
     "id": datasets.Value("string"),
     "text": datasets.Value("string"),
-    "choices": datasets.List(datasets.Value("string")),
+    "choices": datasets.Sequence(datasets.Value("string")),  # datasets 4 makes it a List; 3 has no List
     "label": datasets.Value("int64"),
 }
 
