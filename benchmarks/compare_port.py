@@ -2,15 +2,23 @@
 
     python benchmarks/compare_port.py --task all --dtype both --seq_len 512 --steps 10
 
-Both models are built in one process at GPT-1 size (`GPT1Config()` defaults, seeded random init; the port
-gets identical weights from `modeling_gpt1.convert.to_openai_gpt`). Every figure is printed for ours, the
-port and the ratio ours/port. Tasks:
+Both models are built in one process at GPT-1 size (`GPT1Config()` defaults, seeded random init, or with
+`--config_overrides`; the port gets identical weights from `modeling_gpt1.convert.to_openai_gpt`). Every figure
+is printed for ours, the port and the ratio ours/port. Tasks:
 
+- `parity`: the largest logit difference between ours and the port on the same `--batch_size` x `--seq_len`
+  random ids, in each dtype, the share of positions where both pick the same token, and in bf16 how far each
+  is from ours' fp32 logits.
 - `train`: tokens/s of a training step (dropout on, forward with `labels=input_ids`, backward, AdamW step),
   warm-up steps excluded, median of `--steps` timed steps run alternately; on CUDA also MFU against the
-  bf16 matmul peak measured here.
+  bf16 matmul peak measured here. `--torch_compile` compiles both models with inductor first. On CUDA, a
+  bf16 row with ours on `flash_attention_2` where `flash_attn` is importable (a printed reason where not).
 - `generate`: greedy decoding of `--new_tokens` tokens from a `--prompt_len`-token prompt through
   `generate` (ours with its KV cache, the port recomputing the prefix), and whether both give the same tokens.
+  Against the memory-bandwidth limit: the bytes a decoding step reads (every weight once; ours also its KV
+  cache at the mean context length), this device's memory bandwidth measured in the same run (STREAM's
+  triad over arrays far larger than the caches), the limit tokens/s = bandwidth / bytes per token, and each
+  model's share of it.
 - `memory`: peak memory of one training step, each model in a fresh process: how far the peak RSS (CPU,
   Linux) or `torch.cuda.max_memory_allocated` (CUDA) rises above what the weights and the AdamW state
   hold after a warm-up step.
@@ -20,6 +28,7 @@ Each task builds its models afresh, so training does not change the weights gene
 
 import argparse
 import gc
+import importlib.util
 import multiprocessing
 import os
 import re
@@ -37,11 +46,12 @@ from modeling_gpt1.training.throughput import flops_per_token
 MODELS = ("ours", "port")
 LEARNING_RATE = 2.5e-4  # the paper's maximum learning rate
 MIB = 2**20
+MB = 1e6
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", choices=("train", "generate", "memory", "all"), default="all")
+    parser.add_argument("--task", choices=("parity", "train", "generate", "memory", "all"), default="all")
     parser.add_argument("--dtype", choices=("fp32", "bf16", "both"), default="both", help="bf16 = bf16 autocast")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batch_size", type=int, default=None, help="default: 2 on CPU, 16 on CUDA")
@@ -52,6 +62,10 @@ def parse_args():
     parser.add_argument("--new_tokens", type=int, default=256)
     parser.add_argument("--generate_runs", type=int, default=3, help="timed generate calls per model")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--config_overrides", default=None, help='fields changed from GPT-1 size, e.g. "n_layer=2" (quick checks)'
+    )
+    parser.add_argument("--torch_compile", action="store_true", help="train: compile both models with inductor")
     parser.add_argument(
         "--attn_implementation",
         default=None,
@@ -66,10 +80,14 @@ def parse_args():
     return args
 
 
-def build_models(device, seed, attn_implementation):
-    """Ours at GPT-1 size with seeded random weights, and the port holding the same weights."""
+def build_models(device, seed, attn_implementation, config_overrides=None):
+    """Ours at GPT-1 size (or with `config_overrides`, e.g. "n_layer=2") with seeded random weights, and the port
+    holding the same weights."""
+    config = GPT1Config()
+    if config_overrides:
+        config.update_from_string(config_overrides)
     torch.manual_seed(seed)
-    ours = GPT1LMHeadModel(GPT1Config()).to(device)
+    ours = GPT1LMHeadModel(config).to(device)
     ours.set_attn_implementation(attn_implementation)
     return {"ours": ours, "port": to_openai_gpt(ours).to(device)}
 
@@ -146,43 +164,119 @@ def peak_bf16_flops(device, size=8192, repeats=20):
     return 2 * size**3 * repeats / seconds
 
 
+def stream_bandwidth(device, runs=5):
+    """Memory bandwidth in bytes/s: STREAM's triad `a = b + 3 c` over fp32 arrays far larger than the caches (256 MiB
+    each on CPU, 1 GiB on CUDA), counted as STREAM counts it (two arrays read, one written), median of `runs`."""
+    b = torch.rand(2**28 if device.type == "cuda" else 2**26, device=device)
+    c, a = torch.rand_like(b), torch.empty_like(b)
+    torch.add(b, c, alpha=3.0, out=a)  # the first pass maps the pages in
+    seconds = [timed(lambda: torch.add(b, c, alpha=3.0, out=a), device)[0] for _ in range(runs)]
+    return 3 * a.nbytes / statistics.median(seconds)
+
+
+def decoding_bytes(model, dtype, context):
+    """Bytes one decoding step reads, as (parameters, bytes an element, weights, KV cache): every parameter once, and
+    keys and values of `context` positions in every layer. In bf16 both are 2 bytes an element: autocast keeps one
+    bf16 copy of each weight for the whole `generate` call, and keys and values come out of bf16 matmuls."""
+    config = model.config
+    num_parameters = sum(p.numel() for p in model.parameters())  # the tied LM head once
+    element = 2 if dtype == "bf16" else next(model.parameters()).element_size()
+    cache = 2 * config.num_hidden_layers * config.hidden_size * context * element
+    return num_parameters, element, num_parameters * element, cache
+
+
 def report(label, ours, port, unit, fmt="{:,.1f}"):
     """Print one figure for both models and the ratio ours/port."""
     ours_text, port_text = fmt.format(ours), fmt.format(port)
     print(f"{label:<38} ours {ours_text:>10} {unit}   port {port_text:>10} {unit}   ours/port {ours / port:.2f}x")
 
 
+def flash_attention_unavailable(args, device):
+    """Why the flash-attention row cannot run here, or None when it can."""
+    if device.type != "cuda":
+        return "flash_attention_2 runs on CUDA only"
+    if importlib.util.find_spec("flash_attn") is None:
+        return "flash_attn is not importable (pip install flash-attn)"
+    if "bf16" not in dtypes(args.dtype):
+        return "flash attention needs bf16 (--dtype bf16 or both)"
+    if args.torch_compile:
+        return "not run under --torch_compile (a second compile of ours); the run without it has the row"
+    return None
+
+
+def time_training(args, device, models, optimizers, input_ids, dtype, peak, what=""):
+    """Print training tokens/s of both models in one dtype, and MFU against `peak` when given."""
+    steps = {name: partial(train_step, models[name], optimizers[name], input_ids, dtype) for name in MODELS}
+    seconds, _ = median_seconds(steps, args.warmup, args.steps, device)
+    speed = {name: input_ids.numel() / seconds[name] for name in MODELS}
+    report(f"train {dtype}{what} tokens/s ({args.batch_size}x{args.seq_len})", speed["ours"], speed["port"], "tok/s")
+    if peak is not None:
+        num_params = sum(p.numel() for p in models["ours"].parameters())
+        flops = flops_per_token(models["ours"].config, num_params, args.seq_len)
+        mfu = {name: 100 * flops * speed[name] / peak for name in MODELS}
+        report(f"train {dtype}{what} MFU (vs bf16 peak)", mfu["ours"], mfu["port"], "%")
+
+
 def bench_train(args, device):
-    """Training tokens/s of both models in each dtype, and MFU on CUDA."""
-    models = build_models(device, args.seed, args.attn_implementation)
+    """Training tokens/s of both models in each dtype, and MFU on CUDA; then ours with flash attention."""
+    models = build_models(device, args.seed, args.attn_implementation, args.config_overrides)
     optimizers = {name: torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE) for name, model in models.items()}
     for model in models.values():
         model.train()
-    print(f"ours: {models['ours'].config._attn_implementation} attention; port: its own eager attention")
-    input_ids = random_ids((args.batch_size, args.seq_len), models["ours"].config.vocab_size, device, args.seed)
-    tokens = input_ids.numel()
+    ours = models["ours"]  # not compiled: its attention backend is switched below
+    compiled = ", both compiled with inductor" if args.torch_compile else ""
+    print(f"ours: {ours.config._attn_implementation} attention; port: its own eager attention{compiled}")
+    if args.torch_compile:
+        # the warm-up steps compile (once per dtype: autocast is part of the graph's guards)
+        models = {name: torch.compile(model) for name, model in models.items()}
+    input_ids = random_ids((args.batch_size, args.seq_len), ours.config.vocab_size, device, args.seed)
     peak = peak_bf16_flops(device) if device.type == "cuda" else None
     if peak is not None:
         print(f"measured bf16 matmul peak: {peak / 1e12:.1f} TFLOP/s")
+    what = " compiled" if args.torch_compile else ""
     for dtype in dtypes(args.dtype):
-        steps = {name: partial(train_step, models[name], optimizers[name], input_ids, dtype) for name in MODELS}
-        seconds, _ = median_seconds(steps, args.warmup, args.steps, device)
-        speed = {name: tokens / seconds[name] for name in MODELS}
-        label = f"train {dtype} tokens/s ({args.batch_size}x{args.seq_len})"
-        report(label, speed["ours"], speed["port"], "tok/s")
-        if peak is not None:
-            num_params = sum(p.numel() for p in models["ours"].parameters())
-            flops = flops_per_token(models["ours"].config, num_params, args.seq_len)
-            mfu = {name: 100 * flops * speed[name] / peak for name in MODELS}
-            report(f"train {dtype} MFU (vs bf16 peak)", mfu["ours"], mfu["port"], "%")
+        time_training(args, device, models, optimizers, input_ids, dtype, peak, what)
+    reason = flash_attention_unavailable(args, device)
+    if reason is not None:
+        print(f"train bf16, ours with flash_attention_2: skipped, {reason}")
+        return
+    ours.set_attn_implementation("flash_attention_2")
+    print("ours: flash_attention_2 attention; port: its own eager attention")
+    time_training(args, device, models, optimizers, input_ids, "bf16", peak, ", ours flash_attention_2")
+
+
+def bench_parity(args, device):
+    """The largest logit difference between ours and the port on the same ids, in each dtype."""
+    models = build_models(device, args.seed, args.attn_implementation, args.config_overrides)
+    for model in models.values():
+        model.eval()
+    ids = random_ids((args.batch_size, args.seq_len), models["ours"].config.vocab_size, device, args.seed)
+    with torch.no_grad():
+        reference = models["ours"](ids).logits  # fp32: the yardstick for the bf16 logits' own rounding
+    print(f"ours: {models['ours'].config._attn_implementation} attention; port: its own eager attention")
+    for dtype in dtypes(args.dtype):
+        with torch.no_grad(), precision(device, dtype):
+            logits = {name: models[name](ids).logits.float() for name in MODELS}
+        gap = (logits["ours"] - logits["port"]).abs().max()
+        same = 100 * (logits["ours"].argmax(-1) == logits["port"].argmax(-1)).float().mean()
+        line = f"parity {dtype} ({args.batch_size}x{args.seq_len}): largest |ours - port| logit difference {gap:.2e}"
+        line += f", same top token at {same:.2f}% of positions"
+        if dtype == "bf16":
+            ours_error, port_error = ((logits[name] - reference).abs().max() for name in MODELS)
+            line += f"; from fp32 logits: ours {ours_error:.2e}, port {port_error:.2e}"
+        print(line)
+        del logits
 
 
 def bench_generate(args, device):
-    """Greedy decoding tokens/s of both models, and whether they pick the same tokens."""
-    models = build_models(device, args.seed, args.attn_implementation)
+    """Greedy decoding tokens/s of both models, whether they pick the same tokens, and the bandwidth limit."""
+    models = build_models(device, args.seed, args.attn_implementation, args.config_overrides)
     for model in models.values():
         model.eval()
     prompt = random_ids((1, args.prompt_len), models["ours"].config.vocab_size, device, args.seed)
+    bandwidth = stream_bandwidth(device)
+    what = "STREAM triad, 3 arrays far above cache size, median of 5"
+    print(f"memory bandwidth, {device.type} ({what}): {bandwidth / 1e9:,.1f} GB/s")
     for dtype in dtypes(args.dtype):
         for _ in range(args.warmup):
             for model in models.values():
@@ -193,15 +287,34 @@ def bench_generate(args, device):
         (ours_tokens, ours_logits), (port_tokens, port_logits) = new["ours"], new["port"]
         speed = {name: len(new[name][0]) / seconds[name] for name in MODELS}
         report(f"generate {dtype} tokens/s ({len(ours_tokens)} new)", speed["ours"], speed["port"], "tok/s")
+        # a decoding step of ours attends to prompt + the tokens so far: on average prompt + new / 2 positions
+        context = args.prompt_len + len(ours_tokens) / 2
+        num_parameters, element, weights, cache = decoding_bytes(models["ours"], dtype, context)
+        read = {"ours": weights + cache, "port": weights}  # the port has no cache; it re-runs the whole prefix
+        limit = {name: bandwidth / read[name] for name in MODELS}
+        report(f"generate {dtype} MB read per token", read["ours"] / MB, read["port"] / MB, "MB")
+        report(f"generate {dtype} bandwidth-limit tokens/s", limit["ours"], limit["port"], "tok/s")
+        share = {name: 100 * speed[name] / limit[name] for name in MODELS}
+        report(f"generate {dtype} share of the limit", share["ours"], share["port"], "%")
+        copies = ", autocast's bf16 copies" if dtype == "bf16" else ""
+        print(
+            f"generate {dtype}: MB read per token = the weights once ({num_parameters:,} parameters x {element} B"
+            f"{copies} = {weights / MB:,.1f} MB) + ours' KV cache, keys and values at the mean context of {context:g} "
+            f"positions ({cache / MB:,.2f} MB); the port reads the weights once per token too, but in a forward over "
+            "the whole sequence (not bandwidth-bound)"
+        )
         differ = (ours_tokens != port_tokens).nonzero()
         if len(ours_tokens) == len(port_tokens) and len(differ) == 0:
             # random weights can repeat one token, so the logits say more than the tokens
             logit_gap = (ours_logits - port_logits).abs().max()
             distinct = len(set(ours_tokens.tolist()))
-            print(f"generate {dtype}: same tokens ({distinct} distinct), largest logit difference {logit_gap:.2e}")
+            print(
+                f"generate {dtype}: cached (ours) and uncached (port) decoding give the same tokens ({distinct} "
+                f"distinct), largest logit difference {logit_gap:.2e}"
+            )
         else:
             first = int(differ[0]) if len(differ) else min(len(ours_tokens), len(port_tokens))
-            print(f"generate {dtype}: tokens DIFFER from new token {first} on")
+            print(f"generate {dtype}: cached (ours) and uncached (port) tokens DIFFER from new token {first} on")
 
 
 def rss(field):
@@ -216,13 +329,13 @@ def reset_peak_rss():
         clear_refs.write("5")
 
 
-def step_memory(name, device_name, dtype, batch_size, seq_len, seed, attn_implementation):
+def step_memory(name, device_name, dtype, args):
     """(baseline, peak) bytes around one training step of one model; run in a fresh process."""
     device = torch.device(device_name)
-    model = build_models(device, seed, attn_implementation)[name].train()
+    model = build_models(device, args.seed, args.attn_implementation, args.config_overrides)[name].train()
     gc.collect()
     optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
-    input_ids = random_ids((batch_size, seq_len), model.config.vocab_size, device, seed)
+    input_ids = random_ids((args.batch_size, args.seq_len), model.config.vocab_size, device, args.seed)
     # the warm-up step allocates the AdamW state; its gradients are freed again by zero_grad
     train_step(model, optimizer, input_ids, dtype)
     gc.collect()
@@ -250,10 +363,7 @@ def bench_memory(args, device):
         growth, peak = {}, {}
         for name in MODELS:
             with context.Pool(1) as pool:
-                baseline, peak[name] = pool.apply(
-                    step_memory,
-                    (name, str(device), dtype, args.batch_size, args.seq_len, args.seed, args.attn_implementation),
-                )
+                baseline, peak[name] = pool.apply(step_memory, (name, str(device), dtype, args))
             growth[name] = peak[name] - baseline
         what = "RSS" if device.type == "cpu" else "allocated"
         shape = f"({args.batch_size}x{args.seq_len})"
@@ -266,6 +376,10 @@ def main():
     device = torch.device(args.device)
     machine = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{os.cpu_count()} CPUs"
     print(f"device {device} ({machine}), torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    if args.config_overrides:
+        print(f"model: GPT-1 size with {args.config_overrides}")
+    if args.task in ("parity", "all"):
+        bench_parity(args, device)
     if args.task in ("train", "all"):
         bench_train(args, device)
     if args.task in ("generate", "all"):

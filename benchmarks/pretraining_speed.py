@@ -2,10 +2,11 @@
 
     python benchmarks/pretraining_speed.py --dtype fp32 --updates 10
 
-The models are compare_port.py's: GPT-1 size, the same seeded random weights (the port's through
-`modeling_gpt1.convert.to_openai_gpt`), ours with eager attention on CPU and SDPA on CUDA (`--attn_implementation`).
-Each update is `pretraining.train_update` under Accelerate, as the script runs it: `--accumulation` micro-batches
-of `--batch_size` random windows of `--block_size` tokens of the real corpus (tokenized by `modeling_gpt1.data`),
+The models are compare_port.py's: GPT-1 size (or with `--config_overrides`), the same seeded random weights (the
+port's through `modeling_gpt1.convert.to_openai_gpt`), ours with eager attention on CPU and SDPA on CUDA
+(`--attn_implementation`). Each update is `pretraining.train_update` under Accelerate, as the script runs it:
+`--accumulation` micro-batches of `--batch_size` random windows of `--block_size` tokens of `--corpus` (by default
+the real corpus of `../shared/data`; tokenized by `modeling_gpt1.data` with GPT-1's released vocabulary),
 backward, gradient clipping at 1, AdamW with the script's weight-decay groups, bf16 mixed precision with
 `--dtype bf16`. The models take turns; warm-up updates are not timed; the median update gives tokens/s. Prints
 ours, the port and ours/port, and MFU on CUDA against the measured bf16 matmul peak.
@@ -42,15 +43,19 @@ def parse_args():
     parser.add_argument("--warmup", type=int, default=2, help="untimed updates per model")
     parser.add_argument("--updates", type=int, default=10, help="timed updates per model")
     parser.add_argument("--attn_implementation", default="sdpa" if cuda else "eager", help="ours")
-    parser.add_argument("--corpus", type=Path, default=SHARED_DATA / "corpus" / "combined_en.txt")
+    parser.add_argument("--corpus", type=Path, default=SHARED_DATA / "corpus" / "combined_en.txt", help="UTF-8 text")
     parser.add_argument("--corpus_bytes", type=int, default=1_000_000, help="how much of the corpus to tokenize")
+    parser.add_argument("--config_overrides", default=None, help='fields changed from GPT-1 size, e.g. "n_layer=2"')
     parser.add_argument("--seed", type=int, default=0)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if not args.corpus.is_file():
+        parser.error(f"--corpus {args.corpus}: no such file (give a text file)")
+    return args
 
 
 def corpus_tokens(args) -> np.ndarray:
     """The token stream of the corpus's first `--corpus_bytes` bytes, through the script's tokenization."""
-    tokenizer = GPT1Tokenizer.from_pretrained(SHARED_DATA / "gpt1")
+    tokenizer = GPT1Tokenizer()  # GPT-1's released vocabulary, shipped in the package
     with tempfile.TemporaryDirectory() as folder:
         text = args.corpus.read_bytes()[: args.corpus_bytes].decode("utf-8", errors="ignore")
         part = Path(folder, "corpus.txt")
@@ -65,13 +70,15 @@ def main():
     )
     device = accelerator.device
     tokens = corpus_tokens(args)
-    models = build_models(device, args.seed, args.attn_implementation)
+    models = build_models(device, args.seed, args.attn_implementation, args.config_overrides)
     optimizers = {}
     for name in MODELS:
         optimizer = torch.optim.AdamW(optimizer_groups(models[name], 0.01), lr=LEARNING_RATE)
         models[name], optimizers[name] = accelerator.prepare(models[name], optimizer)
         models[name].train()
     windows = args.batch_size * args.accumulation
+    if args.config_overrides:
+        print(f"model: GPT-1 size with {args.config_overrides}")
     print(
         f"{device}, {args.dtype}; ours: {args.attn_implementation} attention, port: its own eager attention; "
         f"updates of {args.accumulation} x {args.batch_size} windows of {args.block_size} tokens from "
