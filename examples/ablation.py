@@ -18,6 +18,7 @@ development-set scores, with the model size, the pretraining tokens and the time
 import argparse
 import json
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +27,9 @@ from pathlib import Path
 import torch
 
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel, GPT1Tokenizer
+from modeling_gpt1.data.tasks import DataError, load_task
+from modeling_gpt1.training.checks import UsageError, check_output_dir
+from modeling_gpt1.training.finetuning import write_atomically
 
 EXAMPLES = Path(__file__).resolve().parent
 # task -> (script, its task arguments, its folder under --data_dir, the metric reported, as in the paper's table)
@@ -43,9 +47,11 @@ VARIANTS = {  # name -> (starting model, --lm_coef)
 }
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[1], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+        prog="ablation.py",
+        description=__doc__.split("\n\n")[1],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--output_dir", type=Path, default=Path("out/ablation"))
     parser.add_argument(
@@ -70,7 +76,32 @@ def parse_args():
     )
     parser.add_argument("--max_train_samples", type=int, default=None, help="a cap for each task's training set")
     parser.add_argument("--seed", type=int, default=42)
-    return parser.parse_args()
+    args = parser.parse_args(argv)
+    check_arguments(parser, args)
+    return args
+
+
+def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace):
+    """Refuse what would stop a step, before the first (pretraining) runs: bad numbers, an output folder that cannot
+    hold the steps' outputs, missing corpus files, a task's data that is missing or cannot be read."""
+    counts = ("new_vocab_merges", "pretraining_steps", "pretraining_batch_size", "max_train_samples")
+    for name in counts:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.pretraining_learning_rate <= 0 or args.learning_rate <= 0 or args.pretraining_warmup_steps < 0:
+        parser.error("the learning rates must be positive and --pretraining_warmup_steps at least 0")
+    try:
+        check_output_dir(args.output_dir, {"--data_dir": args.data_dir, "--train_files": args.train_files})
+    except UsageError as error:
+        parser.error(str(error))
+    for path in args.train_files:
+        if not path.is_file():
+            parser.error(f"{path} is a folder, not a file" if path.is_dir() else f"{path}: no such file")
+    for task in args.tasks:
+        try:
+            load_task(task, args.data_dir / TASKS[task][2])
+        except DataError as error:
+            parser.error(f"--data_dir {args.data_dir}, task {task}: {error}")
 
 
 def run(command: list, log: Path) -> float:
@@ -107,11 +138,15 @@ def pretrain(args) -> Path:
 
 
 def untrained_copy(pretrained: Path, folder: Path, seed: int) -> Path:
-    """A model of the pretrained one's config and tokenizer, initialised from `seed` as pretraining started."""
-    if not (folder / "config.json").exists():
+    """A model of the pretrained one's config and tokenizer, initialised from `seed` as pretraining started; written
+    beside `folder` and renamed into place, so that it is complete or absent."""
+    if not folder.is_dir():
+        staging = folder.with_name(f".{folder.name}.partial")
+        shutil.rmtree(staging, ignore_errors=True)  # left by an ablation stopped while writing it
         torch.manual_seed(seed)
-        GPT1LMHeadModel(GPT1Config.from_pretrained(pretrained)).save_pretrained(folder)
-        GPT1Tokenizer.from_pretrained(pretrained).save_pretrained(folder)
+        GPT1LMHeadModel(GPT1Config.from_pretrained(pretrained)).save_pretrained(staging)
+        GPT1Tokenizer.from_pretrained(pretrained).save_pretrained(staging)
+        staging.replace(folder)
     return folder
 
 
@@ -163,8 +198,8 @@ def table(args, pretraining: dict, scores: dict, seconds: dict) -> str:
     )
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     models = {"pretrained": pretrain(args)}
     models["untrained"] = untrained_copy(models["pretrained"], args.output_dir / "untrained", args.seed)
@@ -178,7 +213,7 @@ def main():
             scores[variant][task] = results[f"eval_{TASKS[task][3]}"]
             seconds[variant][task] = took or 0.0
     report = table(args, pretraining, scores, seconds)
-    (args.output_dir / "ablation.md").write_text(report)
+    write_atomically(args.output_dir / "ablation.md", report)
     print(report)
 
 

@@ -11,30 +11,33 @@ model and tokenizer.
 """
 
 import argparse
-import sys
 
 import torch
 
 from modeling_gpt1 import GPT1ForSequenceClassification
 from modeling_gpt1.data.tasks import DataError, get_task, load_glue
 from modeling_gpt1.metrics import load_task_metric
+from modeling_gpt1.training.checks import UsageError, exit_with_error
 from modeling_gpt1.training.finetuning import (
     FineTuning,
     add_arguments,
+    build,
     check_arguments,
-    context_length,
+    check_format,
     encode_split,
     first,
-    load_model,
-    make_accelerator,
+    plan,
+    start_output,
 )
 
+SCRIPT = "run_glue.py"
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog=SCRIPT, description=__doc__.split("\n\n")[1])
     parser.add_argument("--task_name", required=True, help="cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli, ...")
     add_arguments(parser)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     check_arguments(parser, args)
     try:
         args.task = get_task(args.task_name)
@@ -53,26 +56,27 @@ def encoder(tokenizer, task, pair: bool, max_length: int):
     return encode_batch
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     task = args.task
-    try:
-        splits = load_glue(task.name, args.data_dir, args.train_file, args.validation_file, args.test_file)
-    except DataError as error:
-        sys.exit(f"run_glue.py: error: {error}")
-    for split in ("train", *task.eval_splits):
-        if split not in splits:
-            sys.exit(f"run_glue.py: error: no {split} split for {task.name}; give its file")
-
-    # the data is read and checked before anything is written to the output folder
-    accelerator = make_accelerator(args)
     num_labels = 1 if task.labels is None else len(task.labels)
     model_class = GPT1ForSequenceClassification
-    tokenizer, model = load_model(
-        args.model_name_or_path, model_class, accelerator, num_labels=num_labels, lm_coef=args.lm_coef
-    )
-    max_length = context_length(args, model, "run_glue.py")
-    encode_batch = encoder(tokenizer, task, "text_pair" in splits["train"].column_names, max_length)
+    # everything that can refuse the run is checked before the data is encoded or anything written
+    try:
+        splits = load_glue(task.name, args.data_dir, args.train_file, args.validation_file, args.test_file)
+        for split in ("train", *task.eval_splits):
+            if split not in splits:
+                raise UsageError(f"no {split} split for {task.name}; give its file")
+        train_rows = first(splits["train"], args.max_train_samples)
+        accelerator, tokenizer, max_length, settings = plan(
+            args, model_class, len(train_rows), task.name, num_labels=num_labels, lm_coef=args.lm_coef
+        )
+        encode_batch = encoder(tokenizer, task, "text_pair" in splits["train"].column_names, max_length)
+        check_format(encode_batch, train_rows, max_length)
+        model = build(args, accelerator, model_class, tokenizer, num_labels=num_labels, lm_coef=args.lm_coef)
+    except (DataError, UsageError) as error:
+        exit_with_error(SCRIPT, error)
+
     eval_sets = {}
     # the test splits get predictions (for a GLUE submission), and metrics where they are labelled (SNLI, SciTail)
     test_splits = [split for split in splits if split.startswith("test")]
@@ -81,8 +85,8 @@ def main():
         prefix = "eval" if number == 0 else f"eval_{split.removeprefix('validation_')}"
         prefix = "test" if split.startswith("test") else prefix
         eval_sets[split] = (prefix, encode_split(dataset, encode_batch, split, max_length, accelerator))
-    train_set = first(splits["train"], args.max_train_samples)
-    train_set = encode_split(train_set, encode_batch, "train", max_length, accelerator)
+    train_set = encode_split(train_rows, encode_batch, "train", max_length, accelerator)
+    start_output(accelerator, args)
 
     def predict(mc_logits: torch.Tensor) -> list:
         return mc_logits[:, 0].tolist() if task.labels is None else mc_logits.argmax(-1).tolist()
@@ -94,7 +98,7 @@ def main():
     def compute_metrics(split: str, predictions: list, labels: list) -> dict:
         return metrics[metric_names[split]].compute(predictions=predictions, references=labels)
 
-    fine_tuning = FineTuning(args, accelerator, tokenizer, model, predict, compute_metrics)
+    fine_tuning = FineTuning(args, accelerator, tokenizer, model, predict, compute_metrics, settings)
     results = fine_tuning.train(train_set, eval_sets)
     fine_tuning.save(results)
     accelerator.print({name: round(value, 4) for name, value in results.items() if isinstance(value, float)})

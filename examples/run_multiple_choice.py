@@ -12,32 +12,34 @@ and the fine-tuned model and tokenizer.
 """
 
 import argparse
-import sys
 
 import torch
 
 from modeling_gpt1 import GPT1ForMultipleChoice
 from modeling_gpt1.data.tasks import DataError, load_race, load_story_cloze
 from modeling_gpt1.metrics import load_task_metric
+from modeling_gpt1.training.checks import UsageError, exit_with_error
 from modeling_gpt1.training.finetuning import (
     FineTuning,
     add_arguments,
+    build,
     check_arguments,
-    context_length,
+    check_format,
     encode_split,
     first,
-    load_model,
-    make_accelerator,
+    plan,
+    start_output,
 )
 
+SCRIPT = "run_multiple_choice.py"
 LOADERS = {"story_cloze": load_story_cloze, "race": load_race}
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog=SCRIPT, description=__doc__.split("\n\n")[1])
     parser.add_argument("--dataset", required=True, choices=sorted(LOADERS))
     add_arguments(parser)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     check_arguments(parser, args)
     return args
 
@@ -55,29 +57,32 @@ def encoder(tokenizer, question: bool, max_length: int):
     return encode_batch
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
+    # everything that can refuse the run is checked before the data is encoded or anything written
     try:
         splits = LOADERS[args.dataset](args.data_dir, args.train_file, args.validation_file, args.test_file)
-    except DataError as error:
-        sys.exit(f"run_multiple_choice.py: error: {error}")
-    for split in ("train", "validation"):
-        if split not in splits:
-            sys.exit(f"run_multiple_choice.py: error: no {split} split for {args.dataset}; give its file")
+        for split in ("train", "validation"):
+            if split not in splits:
+                raise UsageError(f"no {split} split for {args.dataset}; give its file")
+        train_rows = first(splits["train"], args.max_train_samples)
+        accelerator, tokenizer, max_length, settings = plan(
+            args, GPT1ForMultipleChoice, len(train_rows), args.dataset, lm_coef=args.lm_coef
+        )
+        encode_batch = encoder(tokenizer, "question" in splits["train"].column_names, max_length)
+        check_format(encode_batch, train_rows, max_length)
+        model = build(args, accelerator, GPT1ForMultipleChoice, tokenizer, lm_coef=args.lm_coef)
+    except (DataError, UsageError) as error:
+        exit_with_error(SCRIPT, error)
 
-    # the data is read and checked before anything is written to the output folder
-    accelerator = make_accelerator(args)
-    tokenizer, model = load_model(args.model_name_or_path, GPT1ForMultipleChoice, accelerator, lm_coef=args.lm_coef)
-    max_length = context_length(args, model, "run_multiple_choice.py")
-    encode_batch = encoder(tokenizer, "question" in splits["train"].column_names, max_length)
     eval_sets = {}
     # the test split is scored where its answers are known (Story Cloze's test file has them), else only predicted
     for split in [split for split in ("validation", "test") if split in splits]:
         dataset = first(splits[split], args.max_eval_samples)
         prefix = "eval" if split == "validation" else split
         eval_sets[split] = (prefix, encode_split(dataset, encode_batch, split, max_length, accelerator))
-    train_set = first(splits["train"], args.max_train_samples)
-    train_set = encode_split(train_set, encode_batch, "train", max_length, accelerator)
+    train_set = encode_split(train_rows, encode_batch, "train", max_length, accelerator)
+    start_output(accelerator, args)
     metric = load_task_metric(args.dataset)
 
     def predict(mc_logits: torch.Tensor) -> list:
@@ -96,7 +101,7 @@ def main():
                 results[f"accuracy_{level}"] = level_results["accuracy"]
         return results
 
-    fine_tuning = FineTuning(args, accelerator, tokenizer, model, predict, compute_metrics)
+    fine_tuning = FineTuning(args, accelerator, tokenizer, model, predict, compute_metrics, settings)
     results = fine_tuning.train(train_set, eval_sets)
     fine_tuning.save(results)
     accelerator.print({name: round(value, 4) for name, value in results.items() if isinstance(value, float)})

@@ -14,7 +14,6 @@ converted (`convert.from_openai_gpt`, `convert.from_gpt2`).
 import argparse
 import json
 import logging
-import sys
 from pathlib import Path
 
 from accelerate import Accelerator
@@ -22,12 +21,12 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
 from modeling_gpt1 import GPT1Config, convert
 from modeling_gpt1.data.tasks import DataError, load_task
+from modeling_gpt1.training.checks import UsageError, check_model_path, check_output_dir, exit_with_error
 from modeling_gpt1.training.finetuning import first, write_atomically
 from modeling_gpt1.training.zero_shot_eval import evaluate_zero_shot
 from modeling_gpt1.zero_shot import MAX_SHOTS, TASKS, PromptBuilder, check_heuristic
 
 SCRIPT = "run_zero_shot.py"
-# the results of `evaluate` that are counts, not the task's metrics
 
 
 def shot_count(value: str) -> int | str:
@@ -40,7 +39,7 @@ def shot_count(value: str) -> int | str:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
+    parser = argparse.ArgumentParser(prog=SCRIPT, description=__doc__.split("\n\n")[1])
     parser.add_argument("--model_name_or_path", required=True, help="a folder or Hub id of a causal LM")
     parser.add_argument("--task_name", required=True, help=", ".join(TASKS))
     parser.add_argument(
@@ -70,6 +69,11 @@ def parse_args(argv=None):
     for name in ("per_device_eval_batch_size", "max_eval_samples", "max_train_samples"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
+    inputs = {f"--{name}": getattr(args, name) for name in ("model_name_or_path", "data_dir", "train_file")}
+    try:
+        check_output_dir(args.output_dir, {**inputs, "--validation_file": args.validation_file})
+    except UsageError as error:
+        parser.error(str(error))
     return args
 
 
@@ -93,20 +97,23 @@ def main(argv=None):
     try:
         splits = load_task(args.task_name, args.data_dir, args.train_file, args.validation_file)
     except DataError as error:
-        sys.exit(f"{SCRIPT}: error: {error}")
+        exit_with_error(SCRIPT, error)
     if "validation" not in splits:
-        sys.exit(f"{SCRIPT}: error: no validation split for {args.task_name}; give --validation_file")
+        exit_with_error(SCRIPT, f"no validation split for {args.task_name}; give --validation_file")
     examples = first(splits["validation"], args.max_eval_samples)
     train_examples = first(splits["train"], args.max_train_samples) if "train" in splits else []
     if args.num_fewshot not in (0, MAX_SHOTS) and args.num_fewshot > len(train_examples):
         count = len(train_examples)
-        sys.exit(f"{SCRIPT}: error: --num_fewshot {args.num_fewshot} exceeds the {count} training examples")
+        exit_with_error(SCRIPT, f"--num_fewshot {args.num_fewshot} exceeds the {count} training examples")
 
     accelerator = Accelerator()
     try:
+        check_model_path(args.model_name_or_path)
         tokenizer, model = load_model(args.model_name_or_path)
+    except UsageError as error:
+        exit_with_error(SCRIPT, error)
     except (OSError, ValueError) as error:
-        sys.exit(f"{SCRIPT}: error: cannot load {args.model_name_or_path}: {error}")
+        exit_with_error(SCRIPT, f"cannot load {args.model_name_or_path}: {error}")
     model = model.to(accelerator.device).eval()
     try:
         prompts = PromptBuilder(
@@ -115,7 +122,7 @@ def main(argv=None):
         )  # fmt: skip
         results, rows = evaluate_zero_shot(accelerator, model, prompts, examples, args.per_device_eval_batch_size)
     except ValueError as error:  # too many shots, an answer longer than the context, a Winograd row without blank
-        sys.exit(f"{SCRIPT}: error: {error}")
+        exit_with_error(SCRIPT, error)
     if results["eval_truncated"] and accelerator.is_main_process:
         logging.warning(
             "%d of %d prompts were longer than the model's context and lost their start",

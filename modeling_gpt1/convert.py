@@ -219,16 +219,22 @@ def convert(src, dst, to: str = "gpt1") -> Path:
 
     `src` is detected as the original release, a transformers `openai-gpt` folder or one of ours; a Hub repo
     id (`openai-community/openai-gpt`) that is not a local folder is downloaded first. `dst` must not exist or
-    be empty. It is written beside itself and renamed into place at the end, so a conversion that fails
-    leaves nothing behind, not even the parent folders it made.
+    be empty, and lie outside `src`. It is written beside itself and renamed into place at the end, so a
+    conversion that fails leaves nothing behind, not even the parent folders it made.
     """
     if to not in TARGETS:
         raise ValueError(f"to={to!r}: the converter writes one of {', '.join(TARGETS)}")
     dst = Path(dst)
     if dst.exists() and (not dst.is_dir() or any(dst.iterdir())):
         raise ValueError(f"{dst}: already exists and is not an empty folder; choose a new destination")
+    existing = next(folder for folder in dst.absolute().parents if folder.exists())
+    if not dst.exists() and not existing.is_dir():
+        raise ValueError(f"{dst}: {existing} is a file, not a folder; choose a new destination")
     src = local_folder(src)
     layout = detect_layout(src)
+    if dst.resolve() == src.resolve() or src.resolve() in dst.resolve().parents:
+        # the conversion would write into the checkpoint it reads
+        raise ValueError(f"{dst} is the source folder {src} or inside it; choose a destination outside it")
     try:
         model, tokenizer = LOADERS[layout](src)
     except (ValueError, OSError):

@@ -28,6 +28,10 @@ CACHE_VERSION = 1
 MAP_BATCH_SIZE = 1000
 WRITE_BATCH_SIZE = 10_000
 REPLACEMENT = "\ufffd"
+# the largest share of a file's characters that may be undecodable bytes (each replaced by U+FFFD) or NULs: a few are
+# stray bytes in a UTF-8 text, worth a warning; more than this is a file in another encoding (Latin-1 in a language
+# with many accents, Cyrillic in CP1251, UTF-16, whose every other byte is NUL) or not text at all, refused
+MAX_UNDECODABLE_SHARE = 0.10
 
 
 def read_paragraphs(path: Path) -> Iterator[str]:
@@ -47,18 +51,36 @@ def read_paragraphs(path: Path) -> Iterator[str]:
 
 
 def check_file(path: Path) -> int:
-    """The number of undecodable byte sequences in `path`; `ValueError` when it is missing or holds no text."""
+    """The number of undecodable byte sequences in `path`; `ValueError` when it is missing, holds no text, or more
+    than `MAX_UNDECODABLE_SHARE` of its characters are undecodable bytes or NULs."""
     if not path.is_file():
-        raise ValueError(f"{path}: no such file")
-    replaced, has_text = 0, False
+        raise ValueError(f"{path} is a folder, not a file" if path.is_dir() else f"{path}: no such file")
+    replaced, nuls, characters, has_text = 0, 0, 0, False
     with open(path, "rb") as file:
         for raw in file:
             line = raw.decode("utf-8", errors="replace")
             # U+FFFD written in the file itself is not a replacement
             replaced += line.count(REPLACEMENT) - raw.count(REPLACEMENT.encode())
+            nuls += line.count("\0")
+            characters += len(line)
             has_text = has_text or bool(line.strip())
     if not has_text:
         raise ValueError(f"{path}: the file is empty (it holds no text)")
+    if replaced + nuls > MAX_UNDECODABLE_SHARE * characters:
+        raise ValueError(
+            f"{path}: {(replaced + nuls) / characters:.1%} of its characters ({replaced + nuls:,} of {characters:,}) "
+            f"are undecodable bytes or NULs, more than the {MAX_UNDECODABLE_SHARE:.0%} a UTF-8 text may hold: it is "
+            "in another encoding (convert it to UTF-8, e.g. with iconv) or not text"
+        )
+    return replaced
+
+
+def check_files(files: Sequence[Path]) -> dict[Path, int]:
+    """`check_file` on each of `files`, the undecodable byte sequences of each logged: each file's count."""
+    replaced = {Path(file): check_file(Path(file)) for file in files}
+    for file, count in replaced.items():
+        if count:
+            logger.warning("%s: %d undecodable byte sequence(s) replaced with U+FFFD", file, count)
     return replaced
 
 
@@ -86,14 +108,14 @@ def tokenize_files(files: Sequence, tokenizer, cache_dir, num_proc: int = 1) -> 
 
     The stream is uint16 when the tokenizer's ids fit, else uint32. It is written to a temporary file and renamed
     only once complete, so an interrupted run leaves no cache that loads. Undecodable bytes are replaced (U+FFFD)
-    and their count logged for each file.
+    and their count logged for each file; a file with more than `MAX_UNDECODABLE_SHARE` of them is refused.
     """
     files = [Path(f) for f in files]
     if not files:
         raise ValueError("no training files given")
     for file in files:
         if not file.is_file():
-            raise ValueError(f"{file}: no such file")
+            raise ValueError(f"{file} is a folder, not a file" if file.is_dir() else f"{file}: no such file")
     cache_dir = Path(cache_dir)
     key = cache_key(files, tokenizer)
     path = cache_dir / f"tokens-{key}.npy"
@@ -101,10 +123,7 @@ def tokenize_files(files: Sequence, tokenizer, cache_dir, num_proc: int = 1) -> 
         logger.info("Reusing the token stream %s", path)
         return path
     # a pass over the bytes before tokenizing, so that a bad file is named before any work is done
-    replaced = {f: check_file(f) for f in files}
-    for file, count in replaced.items():
-        if count:
-            logger.warning("%s: %d undecodable byte sequence(s) replaced with U+FFFD", file, count)
+    check_files(files)
 
     def paragraphs(work: str) -> datasets.Dataset:
         return datasets.Dataset.from_generator(

@@ -186,6 +186,9 @@ def given_files(data_dir, **files) -> dict[str, Path]:
     files = {split: Path(path) for split, path in files.items() if path is not None}
     if data_dir is not None and files:
         raise DataError(f"pass either data_dir ({data_dir}) or data files ({', '.join(map(str, files.values()))})")
+    if data_dir is not None and not Path(data_dir).is_dir():
+        problem = "is a file, not a folder" if Path(data_dir).exists() else "does not exist"
+        raise DataError(f"{data_dir} {problem}: data_dir is the folder of the task's files in their original layout")
     return files
 
 
@@ -415,6 +418,15 @@ def text_cell(record: dict, column, where: str) -> str:
     return value
 
 
+def choice_cell(record: dict, column, where: str) -> str:
+    """A record's answer in a column, which must be a text that is not empty: an empty answer would be scored by its
+    delimiter and `_classify_` alone."""
+    value = text_cell(record, column, where)
+    if not value.strip():
+        raise DataError(f"{where}, column {column!r}: the answer is empty ({value!r}); every choice needs a text")
+    return value
+
+
 def parse_label(task: Task, is_test: bool, value):
     """A label's index or a regression's score; -1 for a row without a label, which only test splits may have."""
     label = label_or_none(task, value)
@@ -540,7 +552,7 @@ def story_cloze_rows(path: Path, is_test: bool) -> list[dict]:
             {
                 "id": str(cell(row, "InputStoryid", where)),
                 "text": " ".join(text_cell(row, column, where) for column in STORY_SENTENCES),
-                "choices": [text_cell(row, column, where) for column in STORY_ENDINGS],
+                "choices": [choice_cell(row, column, where) for column in STORY_ENDINGS],
                 "label": label,
             }
         )
@@ -667,8 +679,16 @@ def race_questions(where: str, article: dict, level: str, first: int = 0) -> lis
         raise DataError(f"{where}: {len(questions)} questions, {len(options)} option lists and {len(answers)} answers")
     rows = []
     for index, (question, choices, answer) in enumerate(zip(questions, options, answers, strict=True), first):
+        if not isinstance(question, str):
+            raise DataError(f"{where}, question {index}, column 'questions': {question!r} is not a text")
         if not isinstance(choices, list) or len(choices) != len(RACE_ANSWERS):
             raise DataError(f"{where}, question {index}, column 'options': {choices!r} is not a list of 4 options")
+        for letter, choice in zip(RACE_ANSWERS, choices, strict=True):
+            place = f"{where}, question {index}, column 'options': option {letter}"
+            if not isinstance(choice, str):
+                raise DataError(f"{place} {choice!r} is not a text")
+            if not choice.strip():
+                raise DataError(f"{place} is empty ({choice!r}); every choice needs a text")
         if answer not in RACE_ANSWERS:
             raise DataError(f"{where}, question {index}, column 'answers': {answer!r} is not one of A, B, C, D")
         rows.append(
@@ -719,7 +739,7 @@ def winograd_rows(path: Path) -> list[dict]:
             {
                 "id": str(record.get("id", record.get("qID", number))),  # WinoGrande's files call it qID
                 "text": sentence,
-                "choices": [text_cell(record, "option1", where), text_cell(record, "option2", where)],
+                "choices": [choice_cell(record, "option1", where), choice_cell(record, "option2", where)],
                 "label": int(answer) - 1,
             }
         )

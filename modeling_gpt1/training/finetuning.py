@@ -12,7 +12,6 @@ import json
 import logging
 import math
 import shutil
-import sys
 from pathlib import Path
 
 import torch
@@ -24,6 +23,7 @@ from transformers import AutoTokenizer
 
 from ..task_formats import pad_task_inputs
 from ..tokenization_gpt1 import GPT1Tokenizer
+from .checks import UsageError, check_model_path, check_output_dir, check_resumable
 from .update import micro_batch_step
 
 CHECKPOINT_PREFIX = "checkpoint-epoch-"
@@ -55,33 +55,74 @@ def add_arguments(parser: argparse.ArgumentParser):
 
 
 def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace):
-    """Refuse settings the loop cannot run with, and start logging (the data loaders log before the Accelerator)."""
+    """Refuse settings the loop cannot run with and paths it cannot use, and start logging (the data loaders log
+    before the Accelerator)."""
     for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
-    for name in ("max_train_samples", "max_eval_samples"):
+    for name in ("max_train_samples", "max_eval_samples", "max_seq_length"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
     if args.num_train_epochs < 0 or args.learning_rate <= 0 or not 0 <= args.warmup_ratio <= 1:
         parser.error("--num_train_epochs must be >= 0, --learning_rate > 0 and --warmup_ratio in [0, 1]")
-    resume = args.resume_from_checkpoint
-    if resume == "latest" and not checkpoints(args.output_dir):
-        parser.error(f"--resume_from_checkpoint latest: no {CHECKPOINT_PREFIX}N folder in {args.output_dir}")
-    if resume not in (None, "latest") and (checkpoint_number(Path(resume)) is None or not Path(resume).is_dir()):
-        parser.error(f"--resume_from_checkpoint {resume}: not a {CHECKPOINT_PREFIX}N folder of this script")
+    inputs = {f"--{name}": getattr(args, name) for name in ("data_dir", "train_file", "validation_file", "test_file")}
+    try:
+        check_model_path(args.model_name_or_path)
+        check_output_dir(args.output_dir, {"--model_name_or_path": args.model_name_or_path, **inputs})
+        resume_path(args)
+    except UsageError as error:
+        parser.error(str(error))
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
 
 
-def load_model(model_name_or_path: str, model_class, accelerator: Accelerator, **config_kwargs):
-    """The tokenizer and the fine-tuning model; a plain LM gets the three fine-tuning tokens.
+def resume_path(args) -> Path | None:
+    """The checkpoint `--resume_from_checkpoint` names (the newest in the output folder for `latest`), or None; a
+    `UsageError` when there is none or it is not one of this script's."""
+    resume = args.resume_from_checkpoint
+    if resume is None:
+        return None
+    if resume == "latest":
+        found = checkpoints(args.output_dir) if args.output_dir.is_dir() else []
+        if not found:
+            raise UsageError(f"--resume_from_checkpoint latest: no {CHECKPOINT_PREFIX}N folder in {args.output_dir}")
+        path = found[-1]
+    else:
+        path = Path(resume)
+        if checkpoint_number(path) is None or not path.is_dir():
+            raise UsageError(f"--resume_from_checkpoint {resume}: not a {CHECKPOINT_PREFIX}N folder of this script")
+    if not (path / "run.json").is_file():
+        raise UsageError(f"--resume_from_checkpoint {resume}: {path} has no run.json (the run's settings)")
+    return path
+
+
+def load_tokenizer(model_name_or_path: str) -> GPT1Tokenizer:
+    """The model's tokenizer, which must be GPT-1's."""
+    tokenizer = AutoTokenizer.from_pretrained(model_name_or_path)
+    if not isinstance(tokenizer, GPT1Tokenizer):
+        raise ValueError(f"{model_name_or_path}: its tokenizer is {type(tokenizer).__name__}, not GPT1Tokenizer")
+    return tokenizer
+
+
+def fine_tuning_config(model_name_or_path: str, model_class, tokenizer: GPT1Tokenizer, **config_kwargs):
+    """The config the fine-tuned model will have, read without its weights: the checkpoint's with `config_kwargs`,
+    room for the fine-tuning tokens and their ids."""
+    config = model_class.config_class.from_pretrained(model_name_or_path, **config_kwargs)
+    config.vocab_size = max(config.vocab_size, len(tokenizer))
+    config.start_token_id = tokenizer.bos_token_id
+    config.delimiter_token_id = tokenizer.sep_token_id
+    config.extract_token_id = tokenizer.cls_token_id
+    with torch.device("meta"):  # no memory: what the class sets in the config (its classifier's type) is wanted
+        return model_class(config).config
+
+
+def load_model(model_name_or_path: str, model_class, accelerator: Accelerator, tokenizer=None, **config_kwargs):
+    """The tokenizer (loaded unless given) and the fine-tuning model; a plain LM gets the three fine-tuning tokens.
 
     The original code appended the embeddings of `_start_`, `_delimiter_` and `_classify_` to the pretrained
     ones, drawn from N(0, 0.02); `resize_token_embeddings` without mean resizing draws them from the
     model's initializer_range, which GPT-1's config sets to 0.02.
     """
-    tokenizer = AutoTokenizer.from_pretrained(model_name_or_path)
-    if not isinstance(tokenizer, GPT1Tokenizer):
-        raise ValueError(f"{model_name_or_path}: its tokenizer is {type(tokenizer).__name__}, not GPT1Tokenizer")
+    tokenizer = tokenizer or load_tokenizer(model_name_or_path)
     model = model_class.from_pretrained(model_name_or_path, **config_kwargs)
     if model.config.vocab_size < len(tokenizer):
         accelerator.print(
@@ -96,12 +137,80 @@ def load_model(model_name_or_path: str, model_class, accelerator: Accelerator, *
     return tokenizer, model
 
 
-def context_length(args, model, script: str) -> int:
+def context_length(args, config) -> int:
     """`--max_seq_length`, by default the model's context, which it may not exceed."""
-    max_length = args.max_seq_length or model.config.max_position_embeddings
-    if max_length > model.config.max_position_embeddings:
-        sys.exit(f"{script}: error: --max_seq_length {max_length} exceeds the model's context")
+    context = config.max_position_embeddings
+    max_length = args.max_seq_length or context
+    if max_length > context:
+        raise UsageError(f"--max_seq_length {max_length} exceeds the model's context ({context})")
     return max_length
+
+
+def run_settings(args, num_processes: int, train_examples: int) -> dict:
+    """What fixes a fine-tuning run's course beside the model config and the task: saved with each checkpoint
+    (`run.json`), and a resumed run must agree on all of it."""
+    return {
+        "train_examples": train_examples,
+        "train_batch_size": args.per_device_train_batch_size * num_processes,
+        "gradient_accumulation_steps": args.gradient_accumulation_steps,
+        "num_train_epochs": args.num_train_epochs,
+        "learning_rate": args.learning_rate,
+        "warmup_ratio": args.warmup_ratio,
+        "weight_decay": args.weight_decay,
+        "max_grad_norm": args.max_grad_norm,
+        "seed": args.seed,
+    }
+
+
+def check_full_batch(args, num_processes: int, train_examples: int):
+    """Refuse a training split too small for one batch: the last partial batch of an epoch is dropped."""
+    batch = args.per_device_train_batch_size * num_processes
+    if train_examples < batch:
+        raise UsageError(
+            f"{train_examples} training examples make no full batch of {batch} ({args.per_device_train_batch_size} "
+            f"per device x {num_processes} processes); lower --per_device_train_batch_size"
+        )
+
+
+def plan(args, model_class, train_examples: int, task: str, **config_kwargs):
+    """Every check that can refuse a fine-tuning run, before anything is encoded, loaded or written: the Accelerator
+    (seeded), the tokenizer, the config of the model to fine-tune, the sequence length, a full batch, and a
+    checkpoint to resume from made by this very run. Returns the Accelerator, the tokenizer, the sequence length and
+    the run's settings; a `UsageError` says what is wrong."""
+    accelerator = launch_accelerator(args)
+    try:
+        tokenizer = load_tokenizer(args.model_name_or_path)
+        config = fine_tuning_config(args.model_name_or_path, model_class, tokenizer, **config_kwargs)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot load {args.model_name_or_path}: {error}") from None
+    max_length = context_length(args, config)
+    check_full_batch(args, accelerator.num_processes, train_examples)
+    settings = {"task": task, "max_seq_length": max_length}
+    settings |= run_settings(args, accelerator.num_processes, train_examples)
+    checkpoint = resume_path(args)
+    if checkpoint is not None:
+        check_resumable(checkpoint, config, settings)
+    return accelerator, tokenizer, max_length, settings
+
+
+def check_format(encode_batch, rows, max_length: int):
+    """Encode the first of `rows`, so that a `--max_seq_length` too short for the task's format is refused before
+    the work starts."""
+    try:
+        encode_batch(rows[:1])
+    except ValueError as error:
+        raise UsageError(f"--max_seq_length {max_length}: {error}") from None
+
+
+def build(args, accelerator: Accelerator, model_class, tokenizer, **config_kwargs):
+    """The model to fine-tune, its new rows and heads drawn from the seed; a `UsageError` where its weights cannot
+    be loaded, before the data is encoded and anything written."""
+    set_seed(args.seed)
+    try:
+        _, model = load_model(args.model_name_or_path, model_class, accelerator, tokenizer, **config_kwargs)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot load {args.model_name_or_path}: {error}") from None
+    return model
 
 
 def first(dataset, count: int | None):
@@ -201,15 +310,13 @@ def save_final(accelerator: Accelerator, model, tokenizer, output_dir: Path, res
     accelerator.wait_for_everyone()
 
 
-def resume_epoch(accelerator: Accelerator, output_dir: Path, resume_from: str | None) -> int:
-    """Load the checkpoint asked for and return the number of epochs it completed (0 without one)."""
-    if resume_from is None:
+def resume_epoch(accelerator: Accelerator, checkpoint: Path | None) -> int:
+    """Load `checkpoint` and return the number of epochs it completed (0 without one)."""
+    if checkpoint is None:
         return 0
-    # `check_arguments` made sure the folder is there
-    path = checkpoints(output_dir)[-1] if resume_from == "latest" else Path(resume_from)
-    accelerator.load_state(str(path))
-    accelerator.print(f"resumed from {path}")
-    return checkpoint_number(path)
+    accelerator.load_state(str(checkpoint))
+    accelerator.print(f"resumed from {checkpoint}")
+    return checkpoint_number(checkpoint)
 
 
 class FineTuning:
@@ -218,12 +325,14 @@ class FineTuning:
     Examples carry `input_ids`/`attention_mask` (`[sequences, tokens]`), `mc_token_ids`, `label` and `index`
     (their row in their split, to put predictions back in order after gathering across processes).
     `predict(mc_logits)` turns the classifier's outputs into predictions; `compute_metrics(split, predictions,
-    labels)` returns the task's metrics on that split.
+    labels)` returns the task's metrics on that split. `settings` are what fixes the run's course beside the model
+    config (saved with each checkpoint as `run.json`, and checked on resuming): by default `run_settings`'.
     """
 
-    def __init__(self, args, accelerator: Accelerator, tokenizer, model, predict, compute_metrics):
+    def __init__(self, args, accelerator: Accelerator, tokenizer, model, predict, compute_metrics, settings=None):
         self.args, self.accelerator, self.tokenizer = args, accelerator, tokenizer
         self.model, self.predict, self.compute_metrics = model, predict, compute_metrics
+        self.settings = settings
 
     def loader(self, dataset, batch_size: int, shuffle_seed: int | None = None) -> DataLoader:
         """Batches of `dataset`; shuffled by `shuffle_seed` for training, then without the last partial batch."""
@@ -241,9 +350,14 @@ class FineTuning:
         """Fine-tune for the epochs left after any checkpoint resumed from, then evaluate."""
         args, accelerator = self.args, self.accelerator
         # the last partial batch of an epoch is dropped, as the original did
+        check_full_batch(args, accelerator.num_processes, len(train_set))
         batches = len(train_set) // (args.per_device_train_batch_size * accelerator.num_processes)
-        if batches == 0:
-            raise ValueError(f"{len(train_set)} training examples make no full batch of the global batch size")
+        settings = self.settings or run_settings(args, accelerator.num_processes, len(train_set))
+        # the model config and the run's settings, saved with each checkpoint; a run resumed must have the same
+        files = {"config.json": self.model.config.to_json_string(), "run.json": json.dumps(settings, indent=2)}
+        checkpoint = resume_path(args)
+        if checkpoint is not None:
+            check_resumable(checkpoint, self.model.config, settings)
         steps_per_epoch = math.ceil(batches / args.gradient_accumulation_steps)
         total_steps = max(1, steps_per_epoch * args.num_train_epochs)
         optimizer = torch.optim.AdamW(
@@ -257,7 +371,7 @@ class FineTuning:
         )
         accelerator.register_for_checkpointing(scheduler)
         model, optimizer = accelerator.prepare(self.model, optimizer)
-        first_epoch = resume_epoch(accelerator, args.output_dir, args.resume_from_checkpoint)
+        first_epoch = resume_epoch(accelerator, checkpoint)
         progress = tqdm(
             total=total_steps, initial=first_epoch * steps_per_epoch, disable=not accelerator.is_local_main_process
         )
@@ -282,7 +396,7 @@ class FineTuning:
                     window = []
                     progress.set_postfix(loss=f"{logged['loss']:.4f}")
                     accelerator.log({f"train_{name}": value for name, value in logged.items()}, step=step)
-            save_checkpoint(accelerator, args.output_dir / f"{CHECKPOINT_PREFIX}{epoch + 1}")
+            save_checkpoint(accelerator, args.output_dir / f"{CHECKPOINT_PREFIX}{epoch + 1}", files)
         progress.close()
         self.model = model  # prepared: evaluation and saving use it as it is (wrapped, sharded under FSDP)
         return {"train_steps": step, **self.evaluate(eval_sets, step)}
@@ -333,8 +447,15 @@ def write_atomically(path: Path, text: str):
 
 
 def make_accelerator(args, **kwargs) -> Accelerator:
-    """An Accelerator logging to TensorBoard in the output folder (unless `--report_to none`); `kwargs` go to it."""
-    args.output_dir.mkdir(parents=True, exist_ok=True)
+    """An Accelerator logging to TensorBoard in the output folder (unless `--report_to none`), which it makes;
+    `kwargs` go to it."""
+    accelerator = launch_accelerator(args, **kwargs)
+    start_output(accelerator, args)
+    return accelerator
+
+
+def launch_accelerator(args, **kwargs) -> Accelerator:
+    """The run's Accelerator, with every random generator seeded; nothing is written yet."""
     accelerator = Accelerator(
         gradient_accumulation_steps=args.gradient_accumulation_steps,
         log_with=None if args.report_to == "none" else args.report_to,
@@ -342,8 +463,13 @@ def make_accelerator(args, **kwargs) -> Accelerator:
         **kwargs,
     )
     set_seed(args.seed)
-    start_trackers(accelerator, args)
     return accelerator
+
+
+def start_output(accelerator: Accelerator, args):
+    """The output folder made and the trackers started: the run's first writes."""
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    start_trackers(accelerator, args)
 
 
 def start_trackers(accelerator: Accelerator, args):

@@ -19,7 +19,6 @@ import json
 import logging
 import math
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, get_cosine_schedul
 from ..configuration_gpt1 import CONFIG_PRESETS, GPT1Config
 from ..data.pretraining import (
     cache_key,
+    check_files,
     read_paragraphs,
     read_windows,
     split_stream,
@@ -49,6 +49,14 @@ from ..modeling_gpt1 import GPT1LMHeadModel
 from ..tokenization_gpt1 import GPT1Tokenizer
 from ..zero_shot import TASKS as ZERO_SHOT_TASKS
 from ..zero_shot import PromptBuilder, check_heuristic
+from .checks import (
+    UsageError,
+    check_folder_to_write,
+    check_model_path,
+    check_output_dir,
+    check_resumable,
+    exit_with_error,
+)
 from .finetuning import (
     checkpoint_number,
     checkpoints,
@@ -69,10 +77,6 @@ CHECKPOINT_PREFIX = "checkpoint-step-"
 PAPER_BATCH = 64  # windows per update
 # what a fresh run in a folder holding another (`--overwrite_output_dir`) deletes beside the checkpoints
 OLD_OUTPUTS = ("all_results.json", "loss.png", "zero_shot.png", "model.safetensors", "config.json")
-
-
-class UsageError(Exception):
-    """Bad input found before training: reported as one `run_pretraining.py: error:` line."""
 
 
 def parse_args(argv=None):
@@ -223,10 +227,9 @@ def learn_vocabulary(texts, tokenizer, num_merges: int, folder: Path) -> GPT1Tok
     return GPT1Tokenizer.from_pretrained(folder)
 
 
-def token_stream(args, cache_dir: Path) -> tuple[GPT1Tokenizer, Path]:
-    """The tokenizer (learned first with `--new_vocab_merges`) and the path of the corpus's token stream, made now or
-    found in `cache_dir`."""
-    tokenizer = build_tokenizer(args)
+def token_stream(args, cache_dir: Path, tokenizer: GPT1Tokenizer) -> tuple[GPT1Tokenizer, Path]:
+    """The tokenizer (`tokenizer`, or one learned first with `--new_vocab_merges`) and the path of the corpus's token
+    stream, made now or found in `cache_dir`."""
     num_proc = args.preprocessing_num_workers or 1
     if args.train_files:
         texts = (paragraph for file in args.train_files for paragraph in read_paragraphs(file))
@@ -242,26 +245,31 @@ def token_stream(args, cache_dir: Path) -> tuple[GPT1Tokenizer, Path]:
         texts_key = dataset._fingerprint
     if args.new_vocab_merges:
         key = hashlib.sha256(f"{texts_key} {args.new_vocab_merges}".encode()).hexdigest()[:20]
-        tokenizer = learn_vocabulary(texts, tokenizer, args.new_vocab_merges, cache_dir / f"vocab-{key}")
+        folder = cache_dir / f"vocab-{key}"
+        if args.train_files and not folder.is_dir():
+            check_files(args.train_files)  # an empty or undecodable file is refused before a vocabulary is learned
+        tokenizer = learn_vocabulary(texts, tokenizer, args.new_vocab_merges, folder)
     if args.train_files:
         return tokenizer, tokenize_files(args.train_files, tokenizer, cache_dir, num_proc)
     return tokenizer, tokenize_dataset(dataset, args.text_column, tokenizer, cache_dir, num_proc)
 
 
-def load_data(args, accelerator, cache_dir: Path) -> tuple[GPT1Tokenizer, np.ndarray, str]:
-    """The tokenizer, the token stream (memory-mapped) and its name. The main process tokenizes first, the others
-    then find its cache; an error of the main process is raised on every process."""
+def load_data(args, accelerator, cache_dir: Path, tokenizer) -> tuple[GPT1Tokenizer, np.ndarray, str]:
+    """The tokenizer (`tokenizer`, or one learned on the corpus), the token stream (memory-mapped) and its name. The
+    main process tokenizes first, the others then find its cache; an error of the main process is raised on every
+    process."""
     error = None
+    given = tokenizer
     if accelerator.is_main_process:
         try:
-            tokenizer, path = token_stream(args, cache_dir)
+            tokenizer, path = token_stream(args, cache_dir, given)
         except (UsageError, ValueError) as raised:  # an empty file, a bad dataset column, ...
             error = str(raised)
     [error] = broadcast_object_list([error])  # also a barrier: the main process has finished
     if error is not None:
         raise UsageError(error)
     if not accelerator.is_main_process:
-        tokenizer, path = token_stream(args, cache_dir)
+        tokenizer, path = token_stream(args, cache_dir, given)
     return tokenizer, np.load(path, mmap_mode="r"), path.stem
 
 
@@ -285,22 +293,6 @@ def resume_checkpoint(args) -> Path | None:
     if not path.is_dir() or checkpoint_number(path, CHECKPOINT_PREFIX) is None or not (path / "run.json").exists():
         raise UsageError(f"--resume_from_checkpoint {resume}: not a {CHECKPOINT_PREFIX}N folder of this script")
     return path
-
-
-def check_resumable(checkpoint: Path, config: GPT1Config, settings: dict):
-    """Refuse a checkpoint made with another model config or other settings that fix the run's course."""
-    saved = GPT1Config.from_pretrained(checkpoint).to_diff_dict()
-    ours = config.to_diff_dict()
-    ignored = {"transformers_version", "_attn_implementation", "architectures"}
-    fields = sorted(key for key in (saved.keys() | ours.keys()) - ignored if saved.get(key) != ours.get(key))
-    if fields:
-        differences = ", ".join(f"{key} {saved.get(key)} there, {ours.get(key)} here" for key in fields)
-        raise UsageError(f"{checkpoint} was made with another model config ({differences})")
-    saved_settings = json.loads((checkpoint / "run.json").read_text())
-    keys = [key for key in settings if saved_settings.get(key) != settings[key]]
-    if keys:
-        differences = ", ".join(f"{key} {saved_settings.get(key)} there, {settings[key]} here" for key in keys)
-        raise UsageError(f"{checkpoint} was made by a run with other settings ({differences})")
 
 
 def build_model(args, config: GPT1Config, device: torch.device):
@@ -562,7 +554,16 @@ def launch_accelerator(args) -> Accelerator:
 
 def check_start(args, accelerator) -> Path | None:
     """The checkpoint to resume from, or None to start afresh, which may take over a folder holding another run only
-    with `--overwrite_output_dir`; missing training files and zero-shot tracking under FSDP or DeepSpeed refused."""
+    with `--overwrite_output_dir`; an output or cache folder that cannot be written, an output folder that is an
+    input, missing, empty or folder training files and zero-shot tracking under FSDP or DeepSpeed refused."""
+    names = ("model_name_or_path", "tokenizer_name", "config_name", "dataset_name", "train_files")
+    inputs = {f"--{name}": getattr(args, name) for name in names}
+    inputs["--zero_shot_tasks"] = list(args.zero_shot_tasks.values())
+    check_output_dir(args.output_dir, inputs)
+    if args.cache_dir is not None:
+        check_folder_to_write(args.cache_dir, "--cache_dir")
+    if args.model_name_or_path:
+        check_model_path(args.model_name_or_path)
     checkpoint = resume_checkpoint(args)
     if checkpoint is None and holds_run(args.output_dir) and not args.overwrite_output_dir:
         raise UsageError(
@@ -570,8 +571,12 @@ def check_start(args, accelerator) -> Path | None:
             "--overwrite_output_dir to start afresh there, or another --output_dir"
         )
     for path in args.train_files or []:
+        if path.is_dir():
+            raise UsageError(f"{path} is a folder, not a file: --train_files takes text files")
         if not path.is_file():
             raise UsageError(f"{path}: no such file")
+        if path.stat().st_size == 0:
+            raise UsageError(f"{path}: the file is empty (it holds no text)")
     if args.zero_shot_tasks and accelerator.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED):
         raise UsageError("--zero_shot_tasks scores on each process alone; it cannot run under FSDP or DeepSpeed")
     return checkpoint
@@ -579,38 +584,47 @@ def check_start(args, accelerator) -> Path | None:
 
 def plan_run(args) -> RunPlan:
     """The run's plan, through every check that can refuse it; nothing is written to the output folder (the token
-    stream, and a vocabulary learned, go to the cache)."""
+    stream, and a vocabulary learned, go to the cache). The settings, the model config and a checkpoint's agreement
+    with them are checked before the corpus is tokenized, and checked again with the corpus's tokens."""
     accelerator = launch_accelerator(args)
     checkpoint = check_start(args, accelerator)
     zero_shot_tasks = load_zero_shot_tasks(args)
+    tokenizer = build_tokenizer(args)
+    # a vocabulary still to be learned gives the config its size only after the corpus is read
+    config = build_config(args, tokenizer.vocab_size)
+    block_size = args.block_size or config.max_position_embeddings
+    if block_size > config.max_position_embeddings:
+        raise UsageError(f"--block_size {block_size} exceeds the model's context ({config.max_position_embeddings})")
+    global_batch = args.per_device_train_batch_size * accelerator.num_processes * args.gradient_accumulation_steps
+    settings = {
+        "block_size": block_size,
+        "global_batch_size": global_batch,
+        "seed": args.seed,
+        "learning_rate": args.learning_rate,
+        "warmup_steps": args.warmup_steps,
+        "weight_decay": args.weight_decay,
+        "max_grad_norm": args.max_grad_norm,
+    }
+    if checkpoint is not None:
+        check_resumable(checkpoint, config, settings, ignored=("vocab_size",) if args.new_vocab_merges else ())
     cache_dir = args.cache_dir or Path(datasets.config.HF_DATASETS_CACHE) / "gpt1_pretraining"
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tokenizer, stream, stream_name = load_data(args, accelerator, cache_dir)
+    tokenizer, stream, stream_name = load_data(args, accelerator, cache_dir, tokenizer)
     config = build_config(args, tokenizer.vocab_size)  # no rows for the fine-tuning tokens, as in the paper
     if config.vocab_size < tokenizer.vocab_size:
         raise UsageError(f"the model has {config.vocab_size} token embeddings, the tokenizer {tokenizer.vocab_size}")
     zero_shot = zero_shot_prompts(zero_shot_tasks, tokenizer, config.max_position_embeddings, args.seed)
-    block_size = args.block_size or config.max_position_embeddings
-    if block_size > config.max_position_embeddings:
-        raise UsageError(f"--block_size {block_size} exceeds the model's context ({config.max_position_embeddings})")
     try:
         train_tokens, validation_tokens = split_stream(stream, block_size, args.validation_split_percentage)
     except ValueError as error:
         raise UsageError(str(error)) from error
-    global_batch = args.per_device_train_batch_size * accelerator.num_processes * args.gradient_accumulation_steps
     updates_per_epoch = math.ceil(len(train_tokens) / (global_batch * block_size))
     total_updates = args.max_steps or max(1, round(args.num_train_epochs * updates_per_epoch))
     settings = {
         "token_stream": stream_name,
         "train_tokens": len(train_tokens),
-        "block_size": block_size,
-        "global_batch_size": global_batch,
-        "seed": args.seed,
+        **settings,
         "total_updates": total_updates,
-        "learning_rate": args.learning_rate,
-        "warmup_steps": args.warmup_steps,
-        "weight_decay": args.weight_decay,
-        "max_grad_norm": args.max_grad_norm,
     }
     if checkpoint is not None:
         check_resumable(checkpoint, config, settings)
@@ -836,9 +850,7 @@ def main(argv=None) -> dict:
     try:
         results = pretrain(args)
     except UsageError as error:
-        if torch.distributed.is_initialized():  # every process stops here; gloo aborts at exit otherwise
-            torch.distributed.destroy_process_group()
-        sys.exit(f"{SCRIPT}: error: {error}")
+        exit_with_error(SCRIPT, error)
     if PartialState().is_main_process:
         print(json.dumps(results, indent=2))
         print(
