@@ -1,12 +1,19 @@
 """GPT-1 configuration: the paper's network and fine-tuning settings as transformers fields."""
 
 import copy
+import math
 
-from huggingface_hub.dataclasses import strict
+from huggingface_hub.dataclasses import StrictDataclassFieldValidationError, strict
 from transformers import PreTrainedConfig
+from transformers.activations import ACT2FN
 
 CLASSIFIER_TYPES = ("multiple_choice", "pooled")
 LAYER_TYPES = ("full_attention", "sliding_attention")
+# the activation's name in the configs of transformers' GPT-1 port and of GPT-2; here it is `hidden_act`
+ACTIVATION_ALIASES = {
+    "afn": "OpenAIGPTConfig's name; its 'gelu' is hidden_act='gelu_pytorch_tanh'",
+    "activation_function": "GPT2Config's name",
+}
 
 # Where each Auto class finds our code in a saved folder, so that `trust_remote_code=True` loads
 # work in a process that never imported this package. `register_for_auto_class` (in __init__.py)
@@ -117,6 +124,10 @@ class GPT1Config(PreTrainedConfig):
     extract_token_id: int | None = 40480
 
     def __post_init__(self, **kwargs):
+        for alias, note in ACTIVATION_ALIASES.items():
+            if alias in kwargs:
+                # kept otherwise as an attribute nothing reads, leaving the activation at its default
+                raise TypeError(f"GPT1Config names the activation hidden_act, got {alias}={kwargs[alias]!r} ({note})")
         super().__post_init__(**kwargs)
         if self.intermediate_size is None:
             self.intermediate_size = 4 * self.hidden_size
@@ -129,7 +140,8 @@ class GPT1Config(PreTrainedConfig):
         self._check_fields()
 
     def _check_fields(self):
-        """Raise a ValueError naming the first field whose value the model cannot be built with."""
+        """Raise a ValueError naming the first field whose value the model cannot be built with (the types were
+        checked as each field was set)."""
         for name in ("vocab_size", "max_position_embeddings", "hidden_size", "num_hidden_layers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"GPT1Config.{name} must be a positive integer, got {getattr(self, name)}")
@@ -143,12 +155,19 @@ class GPT1Config(PreTrainedConfig):
         for name in ("embd_pdrop", "attn_pdrop", "resid_pdrop", "classifier_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"GPT1Config.{name} must be in [0, 1), got {getattr(self, name)}")
-        if self.layer_norm_epsilon <= 0:
-            raise ValueError(f"GPT1Config.layer_norm_epsilon must be positive, got {self.layer_norm_epsilon}")
-        if self.initializer_range < 0:
-            raise ValueError(f"GPT1Config.initializer_range must be >= 0, got {self.initializer_range}")
-        if self.lm_coef < 0:
-            raise ValueError(f"GPT1Config.lm_coef must be >= 0, got {self.lm_coef}")
+        # NaN fails every comparison, so each test is written to pass only for a good value
+        if not (math.isfinite(self.layer_norm_epsilon) and self.layer_norm_epsilon > 0):
+            raise ValueError(
+                f"GPT1Config.layer_norm_epsilon must be finite and positive, got {self.layer_norm_epsilon}"
+            )
+        for name in ("initializer_range", "lm_coef"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise ValueError(f"GPT1Config.{name} must be finite and >= 0, got {getattr(self, name)}")
+        if self.hidden_act not in ACT2FN:
+            raise ValueError(
+                f"GPT1Config.hidden_act must be one of transformers' activations ({', '.join(sorted(ACT2FN))}), "
+                f"got {self.hidden_act!r}"
+            )
         if self.classifier_type not in CLASSIFIER_TYPES:
             raise ValueError(
                 f"GPT1Config.classifier_type must be one of {CLASSIFIER_TYPES}, got {self.classifier_type!r}"
@@ -200,6 +219,34 @@ class GPT1Config(PreTrainedConfig):
 
     def validate_token_ids(self):
         """Replaces transformers' warning: the fine-tuning token ids may lie past a plain LM's vocabulary."""
+
+
+def type_name(annotation) -> str:
+    """A field's type as an error message writes it: `int`, `float | int`, `list[str] | None`."""
+    return annotation.__name__ if isinstance(annotation, type) else str(annotation)
+
+
+STRICT_SETATTR = GPT1Config.__setattr__
+
+
+def checked_setattr(config: GPT1Config, name: str, value):
+    """Set a field, its type checked by huggingface_hub's `strict` under the paper's names too, and its error
+    raised as a TypeError (ValueError) naming GPT1Config's field, the type expected and the value given."""
+    name = GPT1Config.attribute_map.get(name, name)  # `strict` checks only the canonical names
+    if name == "num_labels" and (not isinstance(value, int) or isinstance(value, bool)):
+        # a property of transformers' config, not a field: `strict` does not check it
+        raise TypeError(f"GPT1Config.num_labels must be int, got {type(value).__name__} {value!r}")
+    try:
+        STRICT_SETATTR(config, name, value)
+    except StrictDataclassFieldValidationError as error:
+        if not isinstance(error.__cause__, TypeError):
+            raise ValueError(f"GPT1Config.{name}: {error.__cause__}") from error
+        expected = type_name(GPT1Config.__dataclass_fields__[name].type)
+        raise TypeError(f"GPT1Config.{name} must be {expected}, got {type(value).__name__} {value!r}") from None
+
+
+# `strict` wraps the class's own `__setattr__` in its checks, so the translation of its errors goes on top, here
+GPT1Config.__setattr__ = checked_setattr
 
 
 __all__ = ["CONFIG_PRESETS", "GPT1Config"]

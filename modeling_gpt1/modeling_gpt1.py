@@ -18,18 +18,21 @@ conversion); position ids follow the padding mask, so left-padded batches are ri
 """
 
 import copy
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError, safe_open
 from torch import nn
 from transformers import GenerationMixin, PreTrainedModel
 from transformers import initialization as init
 from transformers.activations import ACT2FN
 from transformers.cache_utils import Cache, DynamicCache
-from transformers.masking_utils import create_causal_mask, create_sliding_window_causal_mask
+from transformers.masking_utils import BlockMask, create_causal_mask, create_sliding_window_causal_mask
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS, slice_logits_to_keep
@@ -42,6 +45,8 @@ from .configuration_gpt1 import GPT1Config
 logger = logging.get_logger(__name__)
 
 IGNORE_INDEX = -100
+# the index dtypes nn.Embedding and tensor indexing both take
+INDEX_DTYPES = (torch.int64, torch.int32)
 
 # the mask helper of each layer type: causal for dense layers, banded causal for local ones
 MASK_FUNCTIONS = {"full_attention": create_causal_mask, "sliding_attention": create_sliding_window_causal_mask}
@@ -224,6 +229,26 @@ class GPT1PreTrainedModel(PreTrainedModel):
         "attentions": OutputRecorder(GPT1Attention, index=1),
     }
 
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
+        """transformers' loading; a local safetensors file that cannot be read (truncated, not safetensors) raises an
+        OSError naming it, where safetensors' own error names no file."""
+        try:
+            return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        except SafetensorError as error:
+            # a Hub id names no local folder, so finds no file here: safetensors' error then goes up as it came
+            folder = Path(str(pretrained_model_name_or_path), kwargs.get("subfolder") or "")
+            for file in sorted(folder.glob("*.safetensors")):
+                try:
+                    with safe_open(file, framework="pt"):
+                        pass
+                except SafetensorError as file_error:
+                    raise OSError(
+                        f"{file} is not a readable safetensors file ({file_error}): truncated or damaged; "
+                        "save or download it again"
+                    ) from error
+            raise
+
     @torch.no_grad()
     def _init_weights(self, module):
         if self.config.scale_residual_init and getattr(module, "ends_residual_branch", False):
@@ -286,9 +311,9 @@ class GPT1Model(GPT1PreTrainedModel):
         if isinstance(attention_mask, dict):
             # built ahead by generate for a compileable cache (`create_masks_for_generate` below), one per layer type
             masks, attention_mask = attention_mask, None
-        batch_size, seq_length = input_ids.shape if input_ids is not None else inputs_embeds.shape[:2]
         if not is_torchdynamo_compiling():
-            self._check_inputs(input_ids, attention_mask, position_ids, batch_size, seq_length, past_length)
+            self._check_inputs(input_ids, attention_mask, position_ids, inputs_embeds, cache, past_length)
+        batch_size, seq_length = input_ids.shape if input_ids is not None else inputs_embeds.shape[:2]
 
         if inputs_embeds is None:
             inputs_embeds = self.tokens_embed(input_ids)
@@ -315,30 +340,98 @@ class GPT1Model(GPT1PreTrainedModel):
             hidden_states = self.ln_f(hidden_states)
         return BaseModelOutputWithPast(last_hidden_state=hidden_states, **{CACHE_FIELD: cache if use_cache else None})
 
-    def _check_inputs(self, input_ids, attention_mask, position_ids, batch_size, seq_length, past_length):
-        """Raise a ValueError for inputs that would otherwise fail deep inside the network, or silently."""
+    def _check_inputs(self, input_ids, attention_mask, position_ids, inputs_embeds, cache, past_length):
+        """Raise a TypeError or ValueError naming the input that would otherwise fail deep inside the network, or
+        silently: wrong type, dtype, rank or shape, or values outside what the model has."""
+        check_tensor_inputs(self.config, input_ids, attention_mask, position_ids, inputs_embeds)
+        if input_ids is not None and input_ids.dim() != 2:
+            raise ValueError(f"input_ids must be [batch, seq_len], got shape {tuple(input_ids.shape)}")
+        if inputs_embeds is not None and inputs_embeds.dim() != 3:
+            raise ValueError(
+                f"inputs_embeds must be [batch, seq_len, hidden_size], got shape {tuple(inputs_embeds.shape)}"
+            )
+        batch_size, seq_length = input_ids.shape if input_ids is not None else inputs_embeds.shape[:2]
         n_positions = self.config.max_position_embeddings
         if past_length + seq_length > n_positions:
             raise ValueError(
                 f"GPT-1 has {n_positions} positions, but the input needs {past_length + seq_length} "
                 f"({past_length} cached + {seq_length} new tokens); truncate the input or generate fewer tokens"
             )
-        # each value check reads one flag back from the device, and the values only when it fails
-        if input_ids is not None and bool(((input_ids < 0) | (input_ids >= self.config.vocab_size)).any()):
+        if isinstance(attention_mask, torch.Tensor):
+            self._check_mask_shape(attention_mask, batch_size, seq_length, cache, past_length)
+        if position_ids is not None and (
+            position_ids.dim() not in (1, 2)
+            or position_ids.shape[-1] != seq_length
+            or (position_ids.dim() == 2 and position_ids.shape[0] not in (1, batch_size))
+        ):
             raise ValueError(
-                f"input_ids must lie in [0, vocab_size={self.config.vocab_size}), found values in "
-                f"[{int(input_ids.min())}, {int(input_ids.max())}]; add the fine-tuning tokens with "
-                "model.resize_token_embeddings first"
+                f"position_ids has shape {tuple(position_ids.shape)}, expected {(batch_size, seq_length)} "
+                f"(or {(1, seq_length)})"
             )
-        if attention_mask is not None and attention_mask.dim() == 2:
+        # the value checks: a flag on the device per input, one read back for them all, the values read only to say
+        # what failed
+        rules = {}  # name -> (the tensor, flag of values outside the rule, the rule)
+        if input_ids is not None:
+            outside = (input_ids < 0) | (input_ids >= self.config.vocab_size)
+            rules["input_ids"] = (input_ids, outside.any(), f"lie in [0, vocab_size={self.config.vocab_size})")
+        if position_ids is not None:
+            outside = (position_ids < 0) | (position_ids >= n_positions)
+            rules["position_ids"] = (position_ids, outside.any(), f"lie in [0, {n_positions})")
+        if (
+            isinstance(attention_mask, torch.Tensor)
+            and attention_mask.dim() == 2
+            and attention_mask.dtype != torch.bool
+        ):
+            # a value other than 0 and 1 changes when cast to bool, as the mask helpers cast it; in the positions it
+            # would count twice, or negatively
+            outside = attention_mask.bool() != attention_mask
+            rules["attention_mask"] = (attention_mask, outside.any(), "hold only 0 (padding) and 1 (a real token)")
+        if not rules:
+            return
+        flags = [flag for _, flag, _ in rules.values()]
+        if bool(functools.reduce(lambda a, b: a | b.to(a.device), flags)):
+            name, (tensor, _, rule) = next(item for item in rules.items() if item[1][1])
+            hint = (
+                "; add the fine-tuning tokens with model.resize_token_embeddings first" if name == "input_ids" else ""
+            )
+            raise ValueError(
+                f"{name} must {rule}, found values in [{tensor.min().item()}, {tensor.max().item()}]{hint}"
+            )
+
+    def _check_mask_shape(self, attention_mask, batch_size, seq_length, cache, past_length):
+        """Raise a TypeError or ValueError if a tensor mask is neither 2-D padding `[batch, cached + new tokens]` nor
+        a prepared 4-D mask (bool, or float added to the scores) `[batch or 1, heads or 1, seq_len or 1, keys]`."""
+        shape = tuple(attention_mask.shape)
+        if attention_mask.dim() == 2:
             expected = (batch_size, past_length + seq_length)
-            if tuple(attention_mask.shape) != expected:
-                raise ValueError(
-                    f"attention_mask has shape {tuple(attention_mask.shape)}, expected {expected} "
-                    "(batch, cached + new tokens)"
-                )
-        if position_ids is not None and bool(((position_ids < 0) | (position_ids >= n_positions)).any()):
-            raise ValueError(f"position_ids must lie in [0, {n_positions})")
+            if shape != expected:
+                raise ValueError(f"attention_mask has shape {shape}, expected {expected} (batch, cached + new tokens)")
+            return
+        if attention_mask.dim() != 4:
+            raise ValueError(
+                f"attention_mask must be 2-D (batch, cached + new tokens) or a prepared 4-D mask (batch, heads, "
+                f"seq_len, keys), got shape {shape}"
+            )
+        if attention_mask.dtype != torch.bool and not attention_mask.is_floating_point():
+            # integer 0/1 would be added to the scores as they are: nothing masked
+            raise TypeError(
+                "a 4-D attention_mask must be bool (True = attend) or float (added to the scores), "
+                f"got {attention_mask.dtype}"
+            )
+        # the keys are the cached + new tokens, but for caches of a fixed size (static) and for local layers
+        local = "sliding_attention" in (self.config.layer_types or ())
+        keys = past_length + seq_length if cache is None or (type(cache) is DynamicCache and not local) else None
+        heads = self.config.num_attention_heads
+        if (
+            shape[0] not in (1, batch_size)
+            or shape[1] not in (1, heads)
+            or shape[2] not in (1, seq_length)
+            or shape[3] != (keys or shape[3])
+        ):
+            raise ValueError(
+                f"attention_mask has shape {shape}, expected a 4-D mask (batch={batch_size} or 1, heads={heads} or 1, "
+                f"seq_len={seq_length} or 1, keys={keys or 'the cache length'})"
+            )
 
 
 class GPT1LMHeadModel(GPT1PreTrainedModel, GenerationMixin):
@@ -368,6 +461,7 @@ class GPT1LMHeadModel(GPT1PreTrainedModel, GenerationMixin):
     ) -> CausalLMOutputWithPast:
         """`labels` are the input ids themselves (shifted inside); -100 marks tokens left out of the loss."""
         if labels is not None and not is_torchdynamo_compiling():
+            check_tensor_inputs(self.config, input_ids, inputs_embeds=inputs_embeds)
             check_lm_labels(labels, input_ids if input_ids is not None else inputs_embeds[..., 0], self.config)
         outputs: BaseModelOutputWithPast = self.transformer(
             input_ids,
@@ -483,6 +577,8 @@ class GPT1DoubleHeads(GPT1PreTrainedModel):
             given, the auxiliary LM loss runs on `input_ids` over the real (unpadded) tokens.
         mc_labels: `[batch]` choice index, class index, or regression target.
         """
+        if not is_torchdynamo_compiling():
+            check_tensor_inputs(self.config, input_ids, attention_mask, position_ids, inputs_embeds, mc_token_ids)
         input_ids, attention_mask, position_ids, inputs_embeds, mc_token_ids, labels = as_sequences(
             input_ids, attention_mask, position_ids, inputs_embeds, mc_token_ids, labels
         )
@@ -639,6 +735,43 @@ def create_attention_masks(
     }
 
 
+def what_came(value) -> str:
+    """What an error message says was given: a tensor's dtype and shape, or the value's type."""
+    if isinstance(value, torch.Tensor):
+        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
+    return type(value).__name__
+
+
+def check_tensor_inputs(
+    config: GPT1Config, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None, mc_token_ids=None
+):
+    """Raise a TypeError naming the first tensor input given (not None) that is not a tensor of a dtype the model
+    takes, a ValueError if the input is empty or its embeddings are not `hidden_size` wide.
+
+    Checks the trunk and the heads share, whatever rank they take (2-D and 3-D for `GPT1DoubleHeads`, 2-D for the
+    others); ranks and shapes are the caller's to check. Nothing is read from the device.
+    """
+    for name, tensor in (("input_ids", input_ids), ("position_ids", position_ids), ("mc_token_ids", mc_token_ids)):
+        if tensor is not None and (not isinstance(tensor, torch.Tensor) or tensor.dtype not in INDEX_DTYPES):
+            raise TypeError(f"{name} must be a tensor of torch.int64 (or int32) indices, got {what_came(tensor)}")
+    if inputs_embeds is not None:
+        if not isinstance(inputs_embeds, torch.Tensor) or not inputs_embeds.is_floating_point():
+            raise TypeError(f"inputs_embeds must be a floating-point tensor, got {what_came(inputs_embeds)}")
+        if inputs_embeds.dim() < 2 or inputs_embeds.shape[-1] != config.hidden_size:
+            raise ValueError(
+                f"inputs_embeds must end in hidden_size={config.hidden_size} features, got shape "
+                f"{tuple(inputs_embeds.shape)}"
+            )
+    if attention_mask is not None and not isinstance(attention_mask, BlockMask):
+        if not isinstance(attention_mask, torch.Tensor) or attention_mask.is_complex():
+            raise TypeError(
+                f"attention_mask must be a tensor of 0 and 1 (bool, integer or float), got {what_came(attention_mask)}"
+            )
+    name, inputs = ("input_ids", input_ids) if input_ids is not None else ("inputs_embeds", inputs_embeds)
+    if inputs is not None and inputs.numel() == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(inputs.shape)}); give at least one token per sequence")
+
+
 def as_sequences(input_ids, attention_mask, position_ids, inputs_embeds, mc_token_ids, labels) -> tuple:
     """The task inputs of `GPT1DoubleHeads` as `[batch, num_sequences, seq_len, ...]`, in the order given: a 2-D
     batch is one sequence per example."""
@@ -654,14 +787,20 @@ def as_sequences(input_ids, attention_mask, position_ids, inputs_embeds, mc_toke
         if mc_token_ids is not None and mc_token_ids.dim() == 1:
             mc_token_ids = mc_token_ids[:, None]
     elif len(input_shape) != 3:
+        name, shape = ("input_ids", input_shape) if input_ids is not None else ("inputs_embeds", inputs_embeds.shape)
+        features = ", hidden_size" if input_ids is None else ""
         raise ValueError(
-            f"GPT1DoubleHeads takes input_ids of shape [batch, num_sequences, seq_len], got {tuple(input_shape)}"
+            f"GPT1DoubleHeads takes {name} of shape [batch, num_sequences, seq_len{features}], got {tuple(shape)}"
         )
     return input_ids, attention_mask, position_ids, inputs_embeds, mc_token_ids, labels
 
 
 def check_lm_labels(labels: torch.Tensor, inputs: torch.Tensor, config: GPT1Config):
-    """Raise a ValueError if LM labels do not match the input shape or lie outside the vocabulary."""
+    """Raise a TypeError if LM labels are not int64 ids, a ValueError if they do not match the input shape or lie
+    outside the vocabulary."""
+    if not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64:
+        # the dtype cross-entropy takes for its targets
+        raise TypeError(f"labels must be a torch.int64 tensor of token ids (-100 = ignored), got {what_came(labels)}")
     if labels.shape != inputs.shape:
         raise ValueError(f"labels has shape {tuple(labels.shape)}, expected the input's {tuple(inputs.shape)}")
     outside = (labels != IGNORE_INDEX) & ((labels < 0) | (labels >= config.vocab_size))
@@ -675,6 +814,7 @@ def auxiliary_lm_labels(input_ids: torch.Tensor, attention_mask: torch.Tensor | 
     A token is a target when it and the token before it are real, so neither padding nor (with left
     padding) the first real token counts; with right padding this is the original's mask.
     """
+    input_ids = input_ids.long()  # cross-entropy's targets are int64; ids may come as int32
     if attention_mask is None:
         return input_ids
     real = attention_mask.bool()

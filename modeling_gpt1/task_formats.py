@@ -10,6 +10,13 @@ from transformers import BatchEncoding
 from .text_input import check_text
 
 TASKS = ("classification", "entailment", "similarity", "multiple_choice")
+# the arguments each task reads besides `text`; all are required but the question
+ARGUMENTS = {
+    "classification": (),
+    "entailment": ("text_pair",),
+    "similarity": ("text_pair",),
+    "multiple_choice": ("choices", "question"),
+}
 
 
 def pad_task_inputs(batch: dict[str, list], pad_token_id: int) -> dict[str, list]:
@@ -52,13 +59,19 @@ def encode_task(
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; the tasks are {', '.join(TASKS)}")
+    if text is None:
+        raise TypeError("text must be a str, or a list with one entry per example, got None")
+    if max_length is not None and (not isinstance(max_length, int) or isinstance(max_length, bool)):
+        raise TypeError(f"max_length must be an int (or None), got {type(max_length).__name__} {max_length!r}")
     is_batch = not isinstance(text, (str, bytes))
     examples = {"text": text, "text_pair": text_pair, "choices": choices, "question": question}
-    needed = {"classification": [], "entailment": ["text_pair"], "similarity": ["text_pair"]}
-    needed = needed.get(task, ["choices"])
-    for name in needed:
-        if examples[name] is None:
+    for name in ARGUMENTS[task]:
+        if name != "question" and examples[name] is None:
             raise ValueError(f"task {task!r} needs {name}")
+    for name in ("text_pair", "choices", "question"):
+        if name not in ARGUMENTS[task] and examples[name] is not None:
+            # it would be left out of the sequences without a word
+            raise ValueError(f"task {task!r} takes no {name} (given {type(examples[name]).__name__})")
     if is_batch:
         # a str here would be taken for a list of one-character texts
         for name, value in examples.items():

@@ -380,17 +380,17 @@ def test_a_hub_repo_id_that_cannot_be_fetched_is_named(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "damage, message",
+    "damage, error, message",
     [
-        (lambda folder: (folder / "config.json").write_text("[1, 2]"), r"config\.json: not a JSON object"),
-        (lambda folder: truncate(folder / "model.safetensors"), "cannot be read as a gpt1 checkpoint"),
+        (lambda folder: (folder / "config.json").write_text("[1, 2]"), ValueError, r"config\.json: not a JSON object"),
+        (lambda folder: truncate(folder / "model.safetensors"), OSError, r"model\.safetensors is not a readable"),
     ],
 )
-def test_damaged_folder_of_ours_is_named(converted, tmp_path, damage, message):
+def test_damaged_folder_of_ours_is_named(converted, tmp_path, damage, error, message):
     folder = tmp_path / "damaged"
     shutil.copytree(converted["ours"], folder)
     damage(folder)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         convert(folder, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
