@@ -108,9 +108,7 @@ def fine_tuning_config(model_name_or_path: str, model_class, tokenizer: GPT1Toke
     room for the fine-tuning tokens and their ids."""
     config = model_class.config_class.from_pretrained(model_name_or_path, **config_kwargs)
     config.vocab_size = max(config.vocab_size, len(tokenizer))
-    config.start_token_id = tokenizer.bos_token_id
-    config.delimiter_token_id = tokenizer.sep_token_id
-    config.extract_token_id = tokenizer.cls_token_id
+    set_fine_tuning_tokens(config, tokenizer)
     with torch.device("meta"):  # no memory: what the class sets in the config (its classifier's type) is wanted
         return model_class(config).config
 
@@ -131,10 +129,15 @@ def load_model(model_name_or_path: str, model_class, accelerator: Accelerator, t
             f"{model.config.initializer_range}), as the original code did"
         )
         model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
-    model.config.start_token_id = tokenizer.bos_token_id
-    model.config.delimiter_token_id = tokenizer.sep_token_id
-    model.config.extract_token_id = tokenizer.cls_token_id
+    set_fine_tuning_tokens(model.config, tokenizer)
     return tokenizer, model
+
+
+def set_fine_tuning_tokens(config, tokenizer: GPT1Tokenizer):
+    """The ids of `_start_`, `_delimiter_` and `_classify_` (the tokenizer's) into the model's config."""
+    config.start_token_id = tokenizer.bos_token_id
+    config.delimiter_token_id = tokenizer.sep_token_id
+    config.extract_token_id = tokenizer.cls_token_id
 
 
 def context_length(args, config) -> int:
