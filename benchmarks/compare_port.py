@@ -22,6 +22,10 @@ is printed for ours, the port and the ratio ours/port. Tasks:
 - `memory`: peak memory of one training step, each model in a fresh process: how far the peak RSS (CPU,
   Linux) or `torch.cuda.max_memory_allocated` (CUDA) rises above what the weights and the AdamW state
   hold after a warm-up step.
+- `finetune`: the paper's fine-tuning step at RACE's shape (`--batch_size` examples x 4 choices x `--seq_len`
+  tokens, the extract token last): ours `GPT1DoubleHeads` with default settings (task loss + 0.5 x auxiliary
+  LM loss on the inputs), the port `OpenAIGPTDoubleHeadsModel` with `labels=input_ids` and the same sum of its
+  two losses; tokens/s as `train` times it, then each model's peak memory as `memory` measures it.
 
 Each task builds its models afresh, so training does not change the weights generation starts from.
 """
@@ -39,11 +43,13 @@ from functools import partial
 
 import torch
 
-from modeling_gpt1 import GPT1Config, GPT1LMHeadModel
+from modeling_gpt1 import GPT1Config, GPT1DoubleHeads, GPT1LMHeadModel
 from modeling_gpt1.convert import to_openai_gpt
 from modeling_gpt1.training.throughput import flops_per_token
 
 MODELS = ("ours", "port")
+RACE_CHOICES = 4
+LM_COEF = 0.5  # the paper's auxiliary-loss weight, GPT1Config's default
 LEARNING_RATE = 2.5e-4  # the paper's maximum learning rate
 MIB = 2**20
 MB = 1e6
@@ -51,7 +57,7 @@ MB = 1e6
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", choices=("parity", "train", "generate", "memory", "all"), default="all")
+    parser.add_argument("--task", choices=("parity", "train", "generate", "memory", "finetune", "all"), default="all")
     parser.add_argument("--dtype", choices=("fp32", "bf16", "both"), default="both", help="bf16 = bf16 autocast")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batch_size", type=int, default=None, help="default: 2 on CPU, 16 on CUDA")
@@ -69,12 +75,9 @@ def parse_args():
     parser.add_argument(
         "--attn_implementation",
         default=None,
-        help="our attention backend; default eager on CPU (PyTorch's fused CPU attention has no dropout, and SDPA's "
-        "fallback is slower than our eager path), sdpa elsewhere",
+        help="our attention backend (eager, sdpa, flash_attention_2, ...); default: the model's default, what users get",
     )
     args = parser.parse_args()
-    if args.attn_implementation is None:
-        args.attn_implementation = "eager" if args.device == "cpu" else "sdpa"
     if args.batch_size is None:
         args.batch_size = 16 if args.device.startswith("cuda") else 2
     return args
@@ -88,8 +91,47 @@ def build_models(device, seed, attn_implementation, config_overrides=None):
         config.update_from_string(config_overrides)
     torch.manual_seed(seed)
     ours = GPT1LMHeadModel(config).to(device)
-    ours.set_attn_implementation(attn_implementation)
+    if attn_implementation is not None:
+        ours.set_attn_implementation(attn_implementation)
     return {"ours": ours, "port": to_openai_gpt(ours).to(device)}
+
+
+def build_finetune_models(device, seed, attn_implementation, config_overrides=None):
+    """Ours as the paper's multiple-choice fine-tuning model (`GPT1DoubleHeads`, default settings) with seeded random
+    weights, and the port's `OpenAIGPTDoubleHeadsModel` holding the same weights."""
+    config = GPT1Config()
+    if config_overrides:
+        config.update_from_string(config_overrides)
+    config.vocab_size = config.extract_token_id + 1  # the BPE vocabulary and the three fine-tuning tokens
+    torch.manual_seed(seed)
+    ours = GPT1DoubleHeads(config).to(device)
+    if attn_implementation is not None:
+        ours.set_attn_implementation(attn_implementation)
+    return {"ours": ours, "port": to_openai_gpt(ours).to(device)}
+
+
+def choice_batch(args, config, device):
+    """A RACE-shaped batch: `[batch, 4 choices, seq_len]` random ids ending in the extract token, and answers."""
+    input_ids = random_ids((args.batch_size, RACE_CHOICES, args.seq_len), config.extract_token_id, device, args.seed)
+    input_ids[..., -1] = config.extract_token_id
+    mc_token_ids = torch.full((args.batch_size, RACE_CHOICES), args.seq_len - 1, device=device)
+    mc_labels = torch.arange(args.batch_size, device=device) % RACE_CHOICES
+    return input_ids, mc_token_ids, mc_labels
+
+
+def finetune_step(model, optimizer, batch, dtype):
+    """One fine-tuning step of the paper's L3 = task loss + 0.5 x LM loss: forward, backward, AdamW."""
+    input_ids, mc_token_ids, mc_labels = batch
+    with precision(input_ids.device, dtype):
+        if isinstance(model, GPT1DoubleHeads):
+            # the auxiliary LM loss on the inputs comes with the task labels, weighted by config.lm_coef
+            loss = model(input_ids=input_ids, mc_token_ids=mc_token_ids, mc_labels=mc_labels).loss
+        else:
+            output = model(input_ids=input_ids, mc_token_ids=mc_token_ids, labels=input_ids, mc_labels=mc_labels)
+            loss = output.mc_loss + LM_COEF * output.loss
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
 
 
 def random_ids(shape, vocab_size, device, seed):
@@ -329,32 +371,47 @@ def reset_peak_rss():
         clear_refs.write("5")
 
 
-def step_memory(name, device_name, dtype, args):
-    """(baseline, peak) bytes around one training step of one model; run in a fresh process."""
+def step_memory(name, device_name, dtype, args, task):
+    """(baseline, peak) bytes around one training step ("train") or fine-tuning step ("finetune") of one model; run
+    in a fresh process."""
     device = torch.device(device_name)
-    model = build_models(device, args.seed, args.attn_implementation, args.config_overrides)[name].train()
+    build = build_models if task == "train" else build_finetune_models
+    models = build(device, args.seed, args.attn_implementation, args.config_overrides)
+    config = models["ours"].config  # the port's config has no fine-tuning token ids
+    model = models.pop(name).train()
+    del models  # the other model
     gc.collect()
     optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
-    input_ids = random_ids((args.batch_size, args.seq_len), model.config.vocab_size, device, args.seed)
+    if task == "train":
+        step = partial(
+            train_step,
+            model,
+            optimizer,
+            random_ids((args.batch_size, args.seq_len), model.config.vocab_size, device, args.seed),
+            dtype,
+        )
+    else:
+        step = partial(finetune_step, model, optimizer, choice_batch(args, config, device), dtype)
     # the warm-up step allocates the AdamW state; its gradients are freed again by zero_grad
-    train_step(model, optimizer, input_ids, dtype)
+    step()
     gc.collect()
     synchronize(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
         baseline = torch.cuda.memory_allocated(device)
-        train_step(model, optimizer, input_ids, dtype)
+        step()
         synchronize(device)
         return baseline, torch.cuda.max_memory_allocated(device)
     baseline = rss("VmRSS")
     reset_peak_rss()
-    train_step(model, optimizer, input_ids, dtype)
+    step()
     # not `ru_maxrss`: it also keeps the peak of the parent this process was forked from before its exec
     return baseline, rss("VmHWM")
 
 
-def bench_memory(args, device):
-    """Peak training-step memory of both models, each measured in its own fresh process."""
+def bench_memory(args, device, task="train"):
+    """Peak training-step ("train") or fine-tuning-step ("finetune") memory of both models, each measured in its own
+    fresh process."""
     # glibc keeps freed blocks below a moving mmap threshold for reuse, so the warm-up step's activations
     # would stay resident and hide the measured step's; a fixed threshold hands every tensor back on free
     os.environ["MALLOC_MMAP_THRESHOLD_"] = str(64 * 1024)
@@ -363,12 +420,31 @@ def bench_memory(args, device):
         growth, peak = {}, {}
         for name in MODELS:
             with context.Pool(1) as pool:
-                baseline, peak[name] = pool.apply(step_memory, (name, str(device), dtype, args))
+                baseline, peak[name] = pool.apply(step_memory, (name, str(device), dtype, args, task))
             growth[name] = peak[name] - baseline
         what = "RSS" if device.type == "cpu" else "allocated"
-        shape = f"({args.batch_size}x{args.seq_len})"
-        report(f"memory {dtype} step growth MiB {shape}", growth["ours"] / MIB, growth["port"] / MIB, "MiB")
-        report(f"memory {dtype} peak {what} MiB", peak["ours"] / MIB, peak["port"] / MIB, "MiB")
+        label = "memory" if task == "train" else "finetune memory"
+        shape = f"({args.batch_size}x{args.seq_len})" if task == "train" else f"({args.batch_size}x4x{args.seq_len})"
+        report(f"{label} {dtype} step growth MiB {shape}", growth["ours"] / MIB, growth["port"] / MIB, "MiB")
+        report(f"{label} {dtype} peak {what} MiB", peak["ours"] / MIB, peak["port"] / MIB, "MiB")
+
+
+def bench_finetune(args, device):
+    """Fine-tuning tokens/s of both models at RACE's shape in each dtype, then each one's peak step memory."""
+    models = build_finetune_models(device, args.seed, args.attn_implementation, args.config_overrides)
+    optimizers = {name: torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE) for name, model in models.items()}
+    for model in models.values():
+        model.train()
+    print(f"ours: {models['ours'].config._attn_implementation} attention; port: its own eager attention")
+    batch = choice_batch(args, models["ours"].config, device)
+    for dtype in dtypes(args.dtype):
+        steps = {name: partial(finetune_step, models[name], optimizers[name], batch, dtype) for name in MODELS}
+        seconds, _ = median_seconds(steps, args.warmup, args.steps, device)
+        speed = {name: batch[0].numel() / seconds[name] for name in MODELS}
+        shape = f"({args.batch_size}x4x{args.seq_len})"
+        report(f"finetune {dtype} tokens/s {shape}", speed["ours"], speed["port"], "tok/s")
+    del models, optimizers
+    bench_memory(args, device, task="finetune")
 
 
 def main():
@@ -386,6 +462,8 @@ def main():
         bench_generate(args, device)
     if args.task in ("memory", "all"):
         bench_memory(args, device)
+    if args.task in ("finetune", "all"):
+        bench_finetune(args, device)
 
 
 if __name__ == "__main__":
