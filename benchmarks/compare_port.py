@@ -75,7 +75,7 @@ def parse_args():
     parser.add_argument(
         "--attn_implementation",
         default=None,
-        help="our attention backend (eager, sdpa, flash_attention_2, ...); default: the model's default, what users get",
+        help="our attention backend (eager, sdpa, flash_attention_2, ...); default: the model's own, what users get",
     )
     args = parser.parse_args()
     if args.batch_size is None:
