@@ -3,8 +3,9 @@
     python benchmarks/pretraining_speed.py --dtype fp32 --updates 10
 
 The models are compare_port.py's: GPT-1 size (or with `--config_overrides`), the same seeded random weights (the
-port's through `modeling_gpt1.convert.to_openai_gpt`), ours with eager attention on CPU and SDPA on CUDA
-(`--attn_implementation`). Each update is `pretraining.train_update` under Accelerate, as the script runs it:
+port's through `modeling_gpt1.convert.to_openai_gpt`), ours with its default attention (SDPA) unless
+`--attn_implementation` says otherwise. Each update is `pretraining.train_update` under Accelerate, as the script
+runs it:
 `--accumulation` micro-batches of `--batch_size` random windows of `--block_size` tokens of `--corpus` (by default
 the real corpus of `../shared/data`; tokenized by `modeling_gpt1.data` with GPT-1's released vocabulary),
 backward, gradient clipping at 1, AdamW with the script's weight-decay groups, bf16 mixed precision with
@@ -42,7 +43,7 @@ def parse_args():
     parser.add_argument("--block_size", type=int, default=512)
     parser.add_argument("--warmup", type=int, default=2, help="untimed updates per model")
     parser.add_argument("--updates", type=int, default=10, help="timed updates per model")
-    parser.add_argument("--attn_implementation", default="sdpa" if cuda else "eager", help="ours")
+    parser.add_argument("--attn_implementation", default=None, help="ours; default: the model's")
     parser.add_argument("--corpus", type=Path, default=SHARED_DATA / "corpus" / "combined_en.txt", help="UTF-8 text")
     parser.add_argument("--corpus_bytes", type=int, default=1_000_000, help="how much of the corpus to tokenize")
     parser.add_argument("--config_overrides", default=None, help='fields changed from GPT-1 size, e.g. "n_layer=2"')
@@ -80,7 +81,8 @@ def main():
     if args.config_overrides:
         print(f"model: GPT-1 size with {args.config_overrides}")
     print(
-        f"{device}, {args.dtype}; ours: {args.attn_implementation} attention, port: its own eager attention; "
+        f"{device}, {args.dtype}; ours: {models['ours'].config._attn_implementation} attention, "
+        "port: its own eager attention; "
         f"updates of {args.accumulation} x {args.batch_size} windows of {args.block_size} tokens from "
         f"{len(tokens):,} corpus tokens"
     )

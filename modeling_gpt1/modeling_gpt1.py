@@ -45,6 +45,8 @@ from .configuration_gpt1 import GPT1Config
 logger = logging.get_logger(__name__)
 
 IGNORE_INDEX = -100
+# rows of LM logits the fine-tuning LM loss holds at once: 1,024 x 40,481 fp32 logits are 166 MB
+LM_LOSS_CHUNK_ROWS = 1024
 # the index dtypes nn.Embedding and tensor indexing both take
 INDEX_DTYPES = (torch.int64, torch.int32)
 
@@ -146,9 +148,7 @@ class GPT1Attention(nn.Module):
         if cache is not None:
             key, value = cache.update(key, value, self.layer_idx)
 
-        attention_interface: Callable = ALL_ATTENTION_FUNCTIONS.get_interface(
-            self.config._attn_implementation, eager_attention_forward
-        )
+        attention_interface = self._attention_function(query)
         attn_output, attn_weights = attention_interface(
             self,
             query,
@@ -163,6 +163,20 @@ class GPT1Attention(nn.Module):
         # [batch, seq, heads, head_dim] -> [batch, seq, hidden]
         attn_output = attn_output.reshape(*input_shape, -1)
         return self.resid_dropout(self.c_proj(attn_output)), attn_weights
+
+    def _attention_function(self, query: torch.Tensor) -> Callable:
+        """The configured backend's attention function, except for SDPA in training with attention dropout on CPU:
+        PyTorch's fused CPU kernels take no dropout, and SDPA's unfused fallback is slower and keeps more memory
+        than `eager_attention_forward`, which computes the same. Other devices, evaluation and explicit backends
+        are left as configured."""
+        implementation = self.config._attn_implementation
+        if implementation == "sdpa" and self.training and self.attention_dropout > 0 and query.device.type == "cpu":
+            logger.info_once(
+                "GPT-1 attention: training on CPU with attention dropout runs the eager kernel where SDPA is "
+                "configured (PyTorch's CPU SDPA has no fused dropout); set attn_implementation='eager' to say so"
+            )
+            return eager_attention_forward
+        return ALL_ATTENTION_FUNCTIONS.get_interface(implementation, eager_attention_forward)
 
 
 class GPT1MLP(nn.Module):
@@ -513,7 +527,7 @@ class GPT1DoubleHeadsOutput(ModelOutput):
         loss: `mc_loss + lm_coef * lm_loss` (the paper's L3), or whichever of the two was computed.
         mc_loss: the task loss (L2): cross-entropy, or mean squared error for a one-label regression.
         lm_loss: the auxiliary LM loss (L1), averaged over each sequence's real tokens, then over sequences.
-        logits: LM logits, `[batch, num_sequences, seq_len, vocab]`.
+        logits: LM logits, `[batch, num_sequences, seq_len, vocab]`, only with `output_logits=True`.
         mc_logits: task scores, `[batch, num_sequences]` for multiple choice, else `[batch, num_labels]`.
     """
 
@@ -566,16 +580,22 @@ class GPT1DoubleHeads(GPT1PreTrainedModel):
         mc_token_ids: torch.LongTensor | None = None,
         labels: torch.LongTensor | None = None,
         mc_labels: torch.Tensor | None = None,
+        output_logits: bool = False,
         **kwargs,
     ) -> GPT1DoubleHeadsOutput:
         """Scores and losses of the paper's fine-tuning model.
 
+        The LM head runs only for what is asked of it: the LM loss, computed a chunk of rows at a time
+        (`chunked_lm_loss`, no full-vocabulary logits held), and the logits with `output_logits=True`.
+
         Args:
         mc_token_ids: `[batch, num_sequences]` index of the token whose state the classifier reads;
             by default the first extract token of each sequence, as the original code.
-        labels: LM labels shaped like `input_ids` (-100 = ignored). When omitted and `mc_labels` is
-            given, the auxiliary LM loss runs on `input_ids` over the real (unpadded) tokens.
+        labels: LM labels shaped like `input_ids` (-100 = ignored). When omitted, in training, with
+            `mc_labels` and `config.lm_coef > 0`, the auxiliary LM loss runs on `input_ids` over the real
+            (unpadded) tokens; in evaluation (`model.eval()`) it is left out.
         mc_labels: `[batch]` choice index, class index, or regression target.
+        output_logits: also return the LM logits, `[batch, num_sequences, seq_len, vocab]`.
         """
         if not is_torchdynamo_compiling():
             check_tensor_inputs(self.config, input_ids, attention_mask, position_ids, inputs_embeds, mc_token_ids)
@@ -588,15 +608,14 @@ class GPT1DoubleHeads(GPT1PreTrainedModel):
         outputs = self._run_trunk(input_ids, attention_mask, position_ids, inputs_embeds, **kwargs)
         # [batch * num_sequences, seq_len, hidden] -> [batch, num_sequences, seq_len, hidden]
         hidden_states = outputs.last_hidden_state.unflatten(0, input_shape[:2])
-        lm_logits = self.lm_head(hidden_states)
         mc_logits = self._classify(hidden_states, self._extract_positions(input_ids, mc_token_ids))
         mc_loss = self._task_loss(mc_logits, mc_labels)
-        lm_loss = self._lm_loss(lm_logits, labels, input_ids, attention_mask, mc_labels)
+        lm_loss = self._lm_loss(hidden_states, labels, input_ids, attention_mask, mc_labels)
         return GPT1DoubleHeadsOutput(
             loss=self._total_loss(mc_loss, lm_loss),
             mc_loss=mc_loss,
             lm_loss=lm_loss,
-            logits=lm_logits,
+            logits=self.lm_head(hidden_states) if output_logits else None,
             mc_logits=mc_logits,
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
@@ -651,15 +670,16 @@ class GPT1DoubleHeads(GPT1PreTrainedModel):
             return F.mse_loss(mc_logits.squeeze(-1).float(), mc_labels.float())
         return F.cross_entropy(mc_logits.float(), mc_labels.long())
 
-    def _lm_loss(self, lm_logits, labels, input_ids, attention_mask, mc_labels) -> torch.Tensor | None:
-        """The LM loss (L1) on `labels`; without them, on the inputs' real tokens when there is a task loss to add it
-        to (the auxiliary objective, `lm_coef > 0`)."""
-        if labels is None and mc_labels is not None and self.config.lm_coef > 0 and input_ids is not None:
+    def _lm_loss(self, hidden_states, labels, input_ids, attention_mask, mc_labels) -> torch.Tensor | None:
+        """The LM loss (L1) on `labels`; without them, in training, on the inputs' real tokens when there is a task
+        loss to add it to (the auxiliary objective, `lm_coef > 0`)."""
+        auxiliary = self.training and mc_labels is not None and self.config.lm_coef > 0 and input_ids is not None
+        if labels is None and auxiliary:
             labels = auxiliary_lm_labels(input_ids, attention_mask)
         if labels is None:
             return None
         # [batch, num_sequences, seq_len, ...] -> [batch * num_sequences, seq_len, ...]
-        return sequence_mean_lm_loss(lm_logits.flatten(0, 1), labels.flatten(0, 1))
+        return chunked_lm_loss(hidden_states.flatten(0, 1), self.lm_head.weight, labels.flatten(0, 1))
 
     def _total_loss(self, mc_loss, lm_loss) -> torch.Tensor | None:
         """The paper's L3 = L2 + lm_coef * L1, or whichever of the two losses was computed."""
@@ -822,22 +842,80 @@ def auxiliary_lm_labels(input_ids: torch.Tensor, attention_mask: torch.Tensor | 
     return input_ids.masked_fill(~is_target, IGNORE_INDEX)
 
 
-def sequence_mean_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """LM loss averaged over each sequence's labelled tokens, then over sequences (as the original).
+def chunked_lm_loss(hidden_states: torch.Tensor, lm_head_weight: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """LM loss averaged over each sequence's labelled tokens, then over sequences (as the original), computed from the
+    final hidden states a chunk of `LM_LOSS_CHUNK_ROWS` labelled positions at a time (`LinearCrossEntropy`).
 
     Args:
-        logits: `[sequences, seq_len, vocab]`, position t predicting token t + 1.
+        hidden_states: `[sequences, seq_len, hidden]`, position t predicting token t + 1.
+        lm_head_weight: `[vocab, hidden]`, the (tied) LM head.
         labels: `[sequences, seq_len]`, the input ids with -100 where no loss is taken.
     """
-    # shift the labels rather than the logits, so the logits are not copied
+    # shift the labels rather than the states, so the states are not copied
     targets = F.pad(labels[:, 1:], (0, 1), value=IGNORE_INDEX)
-    token_losses = F.cross_entropy(
-        logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE_INDEX, reduction="none"
-    ).view_as(targets)
-    counts = (targets != IGNORE_INDEX).sum(-1)
-    per_sequence = token_losses.sum(-1) / counts.clamp(min=1)
-    has_tokens = (counts > 0).to(per_sequence.dtype)
-    return (per_sequence * has_tokens).sum() / has_tokens.sum().clamp(min=1)
+    is_target = targets != IGNORE_INDEX
+    counts = is_target.sum(-1, keepdim=True)
+    # each labelled token weighs 1 / (its sequence's count x the number of sequences with a labelled token)
+    sequences = (counts > 0).sum().clamp(min=1)
+    row_weights = (is_target / (counts.clamp(min=1) * sequences)).flatten()
+    hidden_states, targets = hidden_states.flatten(0, 1), targets.flatten().clamp(min=0)
+    if not is_torchdynamo_compiling():
+        # the LM head runs on labelled positions only (a data-dependent size, which dynamo would break its graph on)
+        rows = is_target.flatten().nonzero().squeeze(1)
+        hidden_states, targets, row_weights = hidden_states[rows], targets[rows], row_weights[rows]
+    return LinearCrossEntropy.apply(hidden_states, lm_head_weight, targets, row_weights)
+
+
+class LinearCrossEntropy(torch.autograd.Function):
+    """`sum_i row_weights[i] * cross_entropy(hidden[i] @ weight.T, targets[i])`, a chunk of rows at a time.
+
+    Full-vocabulary logits exist one chunk at a time (fp32, for the log-softmax): none are kept for
+    backward. The forward pass computes the gradients chunk by chunk, from the softmax it has at hand
+    (as Liger's fused linear cross-entropy does), and backward scales them by the incoming gradient: no
+    logits are recomputed, and the matmuls are the three a plain LM head's step does. Under autocast the
+    matmuls run in autocast's dtype, as `nn.Linear` would.
+    """
+
+    @staticmethod
+    def forward(ctx, hidden, weight, targets, row_weights):
+        device_type = hidden.device.type
+        compute_dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else None
+        compute_dtype = compute_dtype or hidden.dtype
+        grad_hidden = torch.zeros_like(hidden) if ctx.needs_input_grad[0] else None
+        grad_weight = torch.zeros_like(weight, dtype=torch.float32) if ctx.needs_input_grad[1] else None
+        loss = hidden.new_zeros((), dtype=torch.float32)
+        with torch.autocast(device_type, enabled=False):
+            weight_c = weight.to(compute_dtype)
+            for start in range(0, hidden.shape[0], LM_LOSS_CHUNK_ROWS):
+                rows = slice(start, start + LM_LOSS_CHUNK_ROWS)
+                chunk, chunk_targets, chunk_weights = hidden[rows].to(compute_dtype), targets[rows], row_weights[rows]
+                logits = (chunk @ weight_c.T).float()  # [rows, vocab]
+                log_normaliser = logits.logsumexp(-1)
+                target_logits = logits.gather(1, chunk_targets[:, None]).squeeze(1)
+                loss = loss + (chunk_weights * (log_normaliser - target_logits)).sum()
+                if grad_hidden is None and grad_weight is None:
+                    continue
+                # d loss / d logits = weight x (softmax - one-hot target), written over the logits
+                grad_logits = logits.sub_(log_normaliser[:, None]).exp_()
+                minus_one = grad_logits.new_full((len(chunk_targets), 1), -1.0)
+                grad_logits.scatter_add_(1, chunk_targets[:, None], minus_one)
+                grad_logits = grad_logits.mul_(chunk_weights[:, None]).to(compute_dtype)
+                if grad_hidden is not None:
+                    grad_hidden[rows] = grad_logits @ weight_c
+                if grad_weight is not None:
+                    grad_weight += (grad_logits.T @ chunk).float()
+        ctx.save_for_backward(grad_hidden, grad_weight)
+        ctx.weight_dtype = weight.dtype
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        grad_hidden, grad_weight = ctx.saved_tensors
+        if grad_hidden is not None:
+            grad_hidden = grad_hidden * grad_loss
+        if grad_weight is not None:
+            grad_weight = (grad_weight * grad_loss).to(ctx.weight_dtype)
+        return grad_hidden, grad_weight, None, None
 
 
 __all__ = [

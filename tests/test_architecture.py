@@ -38,6 +38,6 @@ def test_resizing_adds_the_fine_tuning_tokens_and_keeps_the_head_tied(make_task_
     assert model.lm_head.weight.data_ptr() == model.transformer.tokens_embed.weight.data_ptr()
     ids = make_task_ids(2, 2, 8)
     with torch.no_grad():
-        out = model(ids, mc_labels=torch.tensor([0, 1]))
+        out = model(ids, mc_labels=torch.tensor([0, 1]), output_logits=True)
     assert out.logits.shape == (2, 2, 8, 100)
     assert torch.isfinite(out.loss)

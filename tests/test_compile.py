@@ -42,6 +42,22 @@ def test_double_heads_forward_is_one_graph(tiny_config, make_task_ids):
     torch.testing.assert_close(compiled_out.loss, eager_out.loss, atol=1e-6, rtol=0)
 
 
+def test_double_heads_training_step_is_one_graph_with_the_chunked_lm_loss(no_dropout_config, make_task_ids):
+    # aot_eager traces the backward too, through the LM loss's own autograd function
+    torch.manual_seed(0)
+    model = GPT1DoubleHeads(no_dropout_config).train()
+    compiled = torch.compile(model, fullgraph=True, backend="aot_eager")
+    ids = make_task_ids(2, 3, 10)
+    mc_labels = torch.tensor([1, 2])
+    eager_loss = model(ids, mc_labels=mc_labels).loss
+    eager_grads = torch.autograd.grad(eager_loss, list(model.parameters()))
+    compiled_loss = compiled(ids, mc_labels=mc_labels).loss
+    compiled_grads = torch.autograd.grad(compiled_loss, list(model.parameters()))
+    torch.testing.assert_close(compiled_loss, eager_loss, atol=1e-6, rtol=0)
+    for compiled_grad, eager_grad in zip(compiled_grads, eager_grads, strict=True):
+        torch.testing.assert_close(compiled_grad, eager_grad, atol=1e-6, rtol=0)
+
+
 @pytest.mark.slow
 def test_inductor_compiled_lm_matches_eager(tiny_config, make_ids):
     # 25-35 s on 2 CPU cores with a cold kernel cache, most of it building C++ kernels

@@ -32,11 +32,16 @@ def padded(make_task_ids, lengths, width, side="right"):
 
 def test_multiple_choice_scores_each_sequence(tiny_config, make_task_ids):
     model = double_heads(tiny_config)
+    ids = make_task_ids(3, 4, 10)
     with torch.no_grad():
-        out = model(make_task_ids(3, 4, 10))
+        out = model(ids)
+        with_logits = model(ids, output_logits=True)
     assert out.mc_logits.shape == (3, 4)
-    assert out.logits.shape == (3, 4, 10, tiny_config.vocab_size)
     assert model.classifier.out_features == 1
+    # the LM logits come only when asked for
+    assert out.logits is None and "logits" not in out
+    assert with_logits.logits.shape == (3, 4, 10, tiny_config.vocab_size)
+    torch.testing.assert_close(with_logits.mc_logits, out.mc_logits, atol=0, rtol=0)
 
 
 def test_pooled_classifier_reads_the_sum_of_the_extract_states(tiny_config, make_task_ids):
@@ -78,9 +83,9 @@ def test_one_sequence_multiple_choice_is_still_cross_entropy(tiny_config, make_t
     torch.testing.assert_close(out.mc_loss, torch.tensor(0.0))
 
 
-def test_loss_is_task_loss_plus_lm_coef_times_lm_loss(tiny_config, make_task_ids):
-    tiny_config.lm_coef = 0.3
-    model = double_heads(tiny_config)
+def test_loss_is_task_loss_plus_lm_coef_times_lm_loss(no_dropout_config, make_task_ids):
+    no_dropout_config.lm_coef = 0.3
+    model = double_heads(no_dropout_config, train=True)
     with torch.no_grad():
         out = model(make_task_ids(2, 3, 10), mc_labels=torch.tensor([2, 0]))
     assert out.lm_loss is not None and out.lm_loss > 0
@@ -95,12 +100,12 @@ def test_zero_lm_coef_leaves_only_the_task_loss(tiny_config, make_task_ids):
     torch.testing.assert_close(out.loss, out.mc_loss)
 
 
-def test_lm_loss_is_the_mean_over_sequences_of_each_sequences_token_mean(tiny_config, make_task_ids):
-    model = double_heads(tiny_config)
+def test_lm_loss_is_the_mean_over_sequences_of_each_sequences_token_mean(no_dropout_config, make_task_ids):
+    model = double_heads(no_dropout_config, train=True)
     lengths = [[12, 4, 7], [9, 12, 5]]
     ids, mask = padded(make_task_ids, lengths, 12)
     with torch.no_grad():
-        out = model(ids, attention_mask=mask, mc_labels=torch.tensor([0, 1]))
+        out = model(ids, attention_mask=mask, mc_labels=torch.tensor([0, 1]), output_logits=True)
     per_sequence, token_losses = [], []
     for i, row in enumerate(lengths):
         for j, length in enumerate(row):
@@ -115,8 +120,8 @@ def test_lm_loss_is_the_mean_over_sequences_of_each_sequences_token_mean(tiny_co
 
 
 @pytest.mark.parametrize("side", ["right", "left"])
-def test_padding_changes_neither_lm_loss_nor_scores(side, tiny_config, make_task_ids):
-    model = double_heads(tiny_config)
+def test_padding_changes_neither_lm_loss_nor_scores(side, no_dropout_config, make_task_ids):
+    model = double_heads(no_dropout_config, train=True)
     lengths = [[10, 4], [7, 10]]
     ids, mask = padded(make_task_ids, lengths, 10, side)
     more_ids, more_mask = padded(make_task_ids, lengths, 16, side)

@@ -58,7 +58,7 @@ def test_double_heads_mc_logits_match_the_port_given_mc_token_ids(tiny_config, m
     ids = make_ids(2, 3, 12)
     mc_token_ids = torch.tensor([[11, 7, 3], [5, 11, 0]])
     with torch.no_grad():
-        our_out = ours(ids, mc_token_ids=mc_token_ids)
+        our_out = ours(ids, mc_token_ids=mc_token_ids, output_logits=True)
         port_out = port(ids, mc_token_ids=mc_token_ids)
     assert our_out.mc_logits.shape == port_out.mc_logits.shape == (2, 3)
     torch.testing.assert_close(our_out.mc_logits, port_out.mc_logits, atol=TOLERANCE, rtol=0)

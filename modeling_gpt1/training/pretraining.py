@@ -106,8 +106,8 @@ def parse_args(argv=None):
     model.add_argument(
         "--attn_implementation",
         default=None,
-        help="eager, sdpa, flash_attention_2, ...; "
-        "default: eager on CPU (its dropout is faster than SDPA's fallback there), sdpa on GPUs",
+        help="eager, sdpa, flash_attention_2, ...; default: the model's (sdpa, whose training on CPU runs the eager "
+        "kernel: PyTorch's CPU SDPA has no fused dropout)",
     )
     model.add_argument("--gradient_checkpointing", action="store_true")
     model.add_argument("--torch_compile", action="store_true", help="compile the model (inductor)")
@@ -295,14 +295,15 @@ def resume_checkpoint(args) -> Path | None:
     return path
 
 
-def build_model(args, config: GPT1Config, device: torch.device):
+def build_model(args, config: GPT1Config):
     """The model to pretrain: `--model_name_or_path`'s weights, or a new one initialised from the seed."""
     try:
         if args.model_name_or_path:
             model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path)
         else:
             model = GPT1LMHeadModel(config)
-        model.set_attn_implementation(args.attn_implementation or ("eager" if device.type == "cpu" else "sdpa"))
+        if args.attn_implementation:
+            model.set_attn_implementation(args.attn_implementation)
     except (OSError, ValueError, ImportError) as error:  # a bad folder, an attention backend not installed
         raise UsageError(str(error)) from error
     if args.gradient_checkpointing:
@@ -657,7 +658,7 @@ def build(plan: RunPlan) -> Parts:
     optimizer and scheduler; model and optimizer prepared by Accelerate."""
     args, config, accelerator = plan.args, plan.config, plan.accelerator
     set_seed(args.seed)  # the same initial weights on every process, and in a resumed run
-    model = build_model(args, config, accelerator.device)
+    model = build_model(args, config)
     num_parameters = model.num_parameters()
     set_seed(args.seed, device_specific=True)  # other dropout masks on each process
     prepare_output_dir(plan)
