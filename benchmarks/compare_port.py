@@ -9,7 +9,8 @@ is printed for ours, the port and the ratio ours/port. Tasks:
 - `parity`: the largest logit difference between ours and the port on the same `--batch_size` x `--seq_len`
   random ids, in each dtype, the share of positions where both pick the same token, and in bf16 how far each
   is from ours' fp32 logits.
-- `train`: tokens/s of a training step (dropout on, forward with `labels=input_ids`, backward, AdamW step),
+- `train`: tokens/s of a training step (dropout on, forward with `labels=input_ids`, backward, AdamW step;
+  fused AdamW for both, as the Trainer's default `adamw_torch_fused` and the scripts run it),
   warm-up steps excluded, median of `--steps` timed steps run alternately; on CUDA also MFU against the
   bf16 matmul peak measured here. `--torch_compile` compiles both models with inductor first. On CUDA, a
   bf16 row with ours on `flash_attention_2` where `flash_attn` is importable (a printed reason where not).
@@ -179,6 +180,12 @@ def median_seconds(calls, warmup, runs, device):
     return {name: statistics.median(values) for name, values in seconds.items()}, results
 
 
+def fused_adamw(model):
+    """The optimizer both models train with: AdamW with PyTorch's fused kernel, as the Trainer's default and the
+    scripts use it."""
+    return torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, fused=True)
+
+
 def train_step(model, optimizer, input_ids, dtype):
     """One language-modelling step: forward with labels, backward, AdamW."""
     with precision(input_ids.device, dtype):
@@ -262,7 +269,7 @@ def time_training(args, device, models, optimizers, input_ids, dtype, peak, what
 def bench_train(args, device):
     """Training tokens/s of both models in each dtype, and MFU on CUDA; then ours with flash attention."""
     models = build_models(device, args.seed, args.attn_implementation, args.config_overrides)
-    optimizers = {name: torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE) for name, model in models.items()}
+    optimizers = {name: fused_adamw(model) for name, model in models.items()}
     for model in models.values():
         model.train()
     ours = models["ours"]  # not compiled: its attention backend is switched below
@@ -381,7 +388,7 @@ def step_memory(name, device_name, dtype, args, task):
     model = models.pop(name).train()
     del models  # the other model
     gc.collect()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
+    optimizer = fused_adamw(model)
     if task == "train":
         step = partial(
             train_step,
@@ -432,7 +439,7 @@ def bench_memory(args, device, task="train"):
 def bench_finetune(args, device):
     """Fine-tuning tokens/s of both models at RACE's shape in each dtype, then each one's peak step memory."""
     models = build_finetune_models(device, args.seed, args.attn_implementation, args.config_overrides)
-    optimizers = {name: torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE) for name, model in models.items()}
+    optimizers = {name: fused_adamw(model) for name, model in models.items()}
     for model in models.values():
         model.train()
     print(f"ours: {models['ours'].config._attn_implementation} attention; port: its own eager attention")

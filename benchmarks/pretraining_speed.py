@@ -24,7 +24,7 @@ from compare_port import MODELS, build_models, median_seconds, peak_bf16_flops, 
 
 from modeling_gpt1 import GPT1Tokenizer
 from modeling_gpt1.data.pretraining import tokenize_files, window_starts
-from modeling_gpt1.training.finetuning import optimizer_groups
+from modeling_gpt1.training.finetuning import adamw
 from modeling_gpt1.training.pretraining import process_batches, train_update
 from modeling_gpt1.training.throughput import flops_per_token
 
@@ -74,7 +74,7 @@ def main():
     models = build_models(device, args.seed, args.attn_implementation, args.config_overrides)
     optimizers = {}
     for name in MODELS:
-        optimizer = torch.optim.AdamW(optimizer_groups(models[name], 0.01), lr=LEARNING_RATE)
+        optimizer = adamw(models[name], LEARNING_RATE, 0.01)  # the scripts' optimizer, fused
         models[name], optimizers[name] = accelerator.prepare(models[name], optimizer)
         models[name].train()
     windows = args.batch_size * args.accumulation

@@ -68,16 +68,27 @@ def cache_argument(cache: Cache | None, kwargs: dict) -> Cache | None:
 def dropout_mask(shape: torch.Size, p: float, device: torch.device) -> torch.Tensor:
     """Boolean mask, True with probability p (rounded to 1/65536), cut from 64-bit random draws.
 
-    Drawing a float per element is most of what dropout costs on CPU; one 64-bit draw gives three
-    uniform 16-bit values instead (its top 16 bits lack the sign bit and are left out).
+    Drawing a float per element is most of what dropout costs on CPU; one draw over the whole 64-bit
+    range gives four uniform 16-bit values instead, compared in place as int16.
     """
     if is_torchdynamo_compiling():
         return torch.rand(shape, device=device) < p  # dynamo cannot trace the in-place random_
     numel = math.prod(shape)
-    draws = torch.empty(-(-numel // 3), dtype=torch.int64, device=device).random_()
-    # [draws] -> [draws, 4] int16 slices, little-endian: slice 3 holds the (always clear) sign bit
-    bits = draws.view(torch.int16).view(-1, 4)[:, :3].reshape(-1)[:numel]
-    return (bits < round(p * 65536) - 32768).view(shape)
+    draws = torch.empty(-(-numel // 4), dtype=torch.int64, device=device).random_(torch.iinfo(torch.int64).min, None)
+    # [draws] -> [4 * draws] int16, each uniform over [-32768, 32768)
+    return (draws.view(torch.int16)[:numel] < round(p * 65536) - 32768).view(shape)
+
+
+class Dropout(nn.Dropout):
+    """`nn.Dropout` that, on CPU, draws its mask with `dropout_mask` and keeps it as 1 byte an element for
+    backward (PyTorch's CPU dropout draws a float per element and keeps a float mask). Elsewhere, and under
+    `torch.compile`, it is `nn.Dropout`."""
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0 or hidden_states.device.type != "cpu" or is_torchdynamo_compiling():
+            return super().forward(hidden_states)
+        dropped = dropout_mask(hidden_states.shape, self.p, hidden_states.device)
+        return torch.where(dropped, 0.0, hidden_states) * (1.0 / (1.0 - self.p))
 
 
 def eager_attention_forward(
@@ -95,22 +106,66 @@ def eager_attention_forward(
     The 1/sqrt(head_dim) scale and the dropout rescaling act on the [seq, head_dim] query and value
     rather than on the scores; the softmax runs in the scores' dtype (PyTorch accumulates half
     precision in fp32); dropout keeps a 1-byte mask for backward where F.dropout keeps a float one
-    on CPU. Returned weights are the dropped-out probabilities, without the 1/(1 - p) rescaling.
+    on CPU, and backward keeps the probabilities before dropout (which the softmax keeps anyway) rather
+    than a dropped-out copy (`DroppedAttention`). Returned weights are the dropped-out probabilities,
+    without the 1/(1 - p) rescaling.
     """
     attn_weights = torch.matmul(query * scaling, key.transpose(2, 3))
     if attention_mask is not None:
         if attention_mask.dtype != attn_weights.dtype:
             # under autocast the mask is fp32: clamp it so its minimum stays finite in the scores' dtype
             attention_mask = attention_mask.clamp(min=torch.finfo(attn_weights.dtype).min).to(attn_weights.dtype)
-        attn_weights = attn_weights + attention_mask
+        attn_weights = attn_weights.add_(attention_mask)  # in place: the scores are not kept for backward
     attn_weights = F.softmax(attn_weights, dim=-1)
     if dropout > 0.0 and module.training:
         dropped = dropout_mask(attn_weights.shape, dropout, attn_weights.device)
-        attn_weights = attn_weights.masked_fill(dropped, 0.0)
-        value = value * (1.0 / (1.0 - dropout))
+        attn_output, attn_weights = DroppedAttention.apply(attn_weights, dropped, value * (1.0 / (1.0 - dropout)))
+    else:
+        attn_output = torch.matmul(attn_weights, value)
     # [batch, heads, seq, head_dim] -> [batch, seq, heads, head_dim]
-    attn_output = torch.matmul(attn_weights, value).transpose(1, 2).contiguous()
-    return attn_output, attn_weights
+    return attn_output.transpose(1, 2).contiguous(), attn_weights
+
+
+class DroppedAttention(torch.autograd.Function):
+    """`(probabilities with the `dropped` ones zeroed) @ value`, and those dropped-out probabilities (no gradient).
+
+    Backward keeps the probabilities (the softmax before keeps them anyway), the 1-byte mask and the
+    values, and zeroes the dropped probabilities again where autograd would keep the dropped-out copy:
+    one `[batch, heads, seq, seq]` tensor less per layer, for one more pass over it. Under autocast the
+    matmuls run in autocast's dtype, as `torch.matmul` would.
+    """
+
+    @staticmethod
+    def forward(ctx, probabilities, dropped, value):
+        device_type = value.device.type
+        enabled = torch.is_autocast_enabled(device_type)
+        ctx.matmul_dtype = torch.get_autocast_dtype(device_type) if enabled else value.dtype
+        with torch.autocast(device_type, enabled=False):
+            kept = torch.where(dropped, 0.0, probabilities)  # one pass, where masked_fill copies then fills
+            output = kept.to(ctx.matmul_dtype) @ value.to(ctx.matmul_dtype)
+        ctx.save_for_backward(probabilities, dropped, value)
+        ctx.mark_non_differentiable(kept)
+        return output, kept
+
+    @staticmethod
+    def backward(ctx, grad_output, _):
+        probabilities, dropped, value = ctx.saved_tensors
+        grad_output = grad_output.to(ctx.matmul_dtype)
+        grad_kept = grad_output @ value.to(ctx.matmul_dtype).transpose(-1, -2)
+        grad_probabilities = torch.where(dropped, 0.0, grad_kept).to(probabilities.dtype)
+        kept = torch.where(dropped, 0.0, probabilities).to(ctx.matmul_dtype)
+        grad_value = (kept.transpose(-1, -2) @ grad_output).to(value.dtype)
+        return grad_probabilities, None, grad_value
+
+
+def eager_attention_with_sdpa_masks(module, query, key, value, attention_mask, **kwargs):
+    """`eager_attention_forward` given the masks built for SDPA: boolean (True = attend), or None where the mask is
+    plain causal over as many keys as queries (SDPA then takes `is_causal`)."""
+    if attention_mask is None and query.shape[2] > 1:
+        attention_mask = torch.ones(query.shape[2], key.shape[2], dtype=torch.bool, device=query.device).tril()
+    if attention_mask is not None and attention_mask.dtype == torch.bool:
+        attention_mask = torch.where(attention_mask, 0.0, torch.finfo(query.dtype).min)
+    return eager_attention_forward(module, query, key, value, attention_mask, **kwargs)
 
 
 class GPT1Attention(nn.Module):
@@ -131,7 +186,7 @@ class GPT1Attention(nn.Module):
         self.c_attn = nn.Linear(config.hidden_size, 3 * config.hidden_size)
         self.c_proj = nn.Linear(config.hidden_size, config.hidden_size)
         self.c_proj.ends_residual_branch = True  # for GPT-2's scaled init
-        self.resid_dropout = nn.Dropout(config.resid_pdrop)
+        self.resid_dropout = Dropout(config.resid_pdrop)
 
     def forward(
         self,
@@ -171,11 +226,12 @@ class GPT1Attention(nn.Module):
         are left as configured."""
         implementation = self.config._attn_implementation
         if implementation == "sdpa" and self.training and self.attention_dropout > 0 and query.device.type == "cpu":
-            logger.info_once(
-                "GPT-1 attention: training on CPU with attention dropout runs the eager kernel where SDPA is "
-                "configured (PyTorch's CPU SDPA has no fused dropout); set attn_implementation='eager' to say so"
-            )
-            return eager_attention_forward
+            if not is_torchdynamo_compiling():  # dynamo traces no logging call
+                logger.info_once(
+                    "GPT-1 attention: training on CPU with attention dropout runs the eager kernel where SDPA is "
+                    "configured (PyTorch's CPU SDPA has no fused dropout); set attn_implementation='eager' to say so"
+                )
+            return eager_attention_with_sdpa_masks
         return ALL_ATTENTION_FUNCTIONS.get_interface(implementation, eager_attention_forward)
 
 
@@ -188,7 +244,7 @@ class GPT1MLP(nn.Module):
         self.act = ACT2FN[config.hidden_act]
         self.c_proj = nn.Linear(config.intermediate_size, config.hidden_size)
         self.c_proj.ends_residual_branch = True  # for GPT-2's scaled init
-        self.dropout = nn.Dropout(config.resid_pdrop)
+        self.dropout = Dropout(config.resid_pdrop)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.c_proj(self.act(self.c_fc(hidden_states))))
@@ -282,7 +338,7 @@ class GPT1Model(GPT1PreTrainedModel):
         super().__init__(config)
         self.tokens_embed = nn.Embedding(config.vocab_size, config.hidden_size)
         self.positions_embed = nn.Embedding(config.max_position_embeddings, config.hidden_size)
-        self.drop = nn.Dropout(config.embd_pdrop)
+        self.drop = Dropout(config.embd_pdrop)
         self.h = nn.ModuleList([GPT1Block(config, i) for i in range(config.num_hidden_layers)])
         # GPT-1's last block already ends with a LayerNorm; pre-LN blocks (GPT-2) need a final one
         self.ln_f = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_epsilon) if config.pre_layer_norm else None
@@ -902,7 +958,9 @@ class LinearCrossEntropy(torch.autograd.Function):
                 grad_logits = grad_logits.mul_(chunk_weights[:, None]).to(compute_dtype)
                 if grad_hidden is not None:
                     grad_hidden[rows] = grad_logits @ weight_c
-                if grad_weight is not None:
+                if grad_weight is not None and compute_dtype == torch.float32:
+                    grad_weight.addmm_(grad_logits.T, chunk)  # no [vocab, hidden] temporary
+                elif grad_weight is not None:
                     grad_weight += (grad_logits.T @ chunk).float()
         ctx.save_for_backward(grad_hidden, grad_weight)
         ctx.weight_dtype = weight.dtype

@@ -2,10 +2,19 @@
 
 import copy
 
+import pytest
 import torch
+from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel
-from modeling_gpt1.modeling_gpt1 import GPT1Attention, dropout_mask, eager_attention_forward
+from modeling_gpt1.modeling_gpt1 import (
+    Dropout,
+    DroppedAttention,
+    GPT1Attention,
+    dropout_mask,
+    eager_attention_forward,
+    eager_attention_with_sdpa_masks,
+)
 
 TOLERANCE = 1e-5
 
@@ -65,11 +74,87 @@ def test_dropout_mask_drops_each_position_with_probability_p():
     shape = torch.Size((4, 3, 128, 129))  # an element count that does not divide by three
     mask = dropout_mask(shape, 0.1, torch.device("cpu"))
     assert mask.shape == shape and mask.dtype == torch.bool
-    # every slice of the 64-bit draws is uniform, so no position modulo 3 or 4 is favoured
+    # every 16-bit slice of the 64-bit draws is uniform, so no position modulo 3 or 4 is favoured
     for step in (3, 4):
         for offset in range(step):
             rate = mask.flatten()[offset::step].float().mean().item()
             assert abs(rate - 0.1) < 0.005, (step, offset, rate)
+
+
+def test_cpu_dropout_drops_with_probability_p_and_rescales():
+    dropout = Dropout(0.2).train()
+    hidden = (torch.rand(64, 1000) + 1.0).requires_grad_()  # no zero of its own
+    torch.manual_seed(0)
+    output = dropout(hidden)
+    kept = output != 0
+    assert abs(1 - kept.float().mean().item() - 0.2) < 0.01
+    torch.testing.assert_close(output[kept], hidden[kept] / 0.8)
+    output.sum().backward()
+    # the gradient goes through the kept elements only, scaled as they were
+    torch.testing.assert_close(hidden.grad, kept / 0.8)
+    assert torch.equal(dropout.eval()(hidden), hidden)
+
+
+@pytest.mark.parametrize(
+    "implementation, training, attn_pdrop, expected",
+    [
+        ("sdpa", True, 0.1, "eager with sdpa masks"),  # PyTorch's CPU SDPA has no fused dropout
+        ("sdpa", False, 0.1, "sdpa"),
+        ("sdpa", True, 0.0, "sdpa"),
+        ("eager", True, 0.1, "eager"),
+        ("flex_attention", True, 0.1, "flex_attention"),
+    ],
+)
+def test_attention_kernel_on_cpu(implementation, training, attn_pdrop, expected):
+    config = GPT1Config(n_embd=64, n_head=4, attn_pdrop=attn_pdrop)
+    config._attn_implementation = implementation
+    attention = GPT1Attention(config, 0).train(training)
+    function = attention._attention_function(torch.zeros(1, 4, 2, 16))
+    if expected == "eager with sdpa masks":
+        assert function is eager_attention_with_sdpa_masks
+    else:
+        assert function is ALL_ATTENTION_FUNCTIONS.get_interface(expected, eager_attention_forward)
+
+
+def test_default_model_trains_on_cpu_as_fast_as_eager_with_the_same_numbers(tiny_config, make_ids):
+    # built with defaults the model says sdpa; with dropout on CPU it runs the eager kernel: same draws, same loss
+    default = GPT1LMHeadModel(tiny_config).train()
+    eager = copy.deepcopy(default)
+    eager.set_attn_implementation("eager")
+    assert default.config._attn_implementation == "sdpa"
+    ids = make_ids(2, 16)
+    left_padded = torch.ones_like(ids)
+    left_padded[0, :5] = 0
+    for attention_mask in (None, left_padded):
+        losses = []
+        for model in (eager, default):
+            torch.manual_seed(1)
+            losses.append(model(ids, attention_mask=attention_mask, labels=ids).loss)
+        # SDPA's masks (None for plain causal, boolean with padding) mean what eager's additive ones do
+        torch.testing.assert_close(losses[1], losses[0], atol=1e-6, rtol=0)
+
+
+def test_dropped_attention_gradients_are_those_of_the_dropped_out_matmul():
+    # backward recomputes the dropped-out probabilities instead of keeping them: the same gradients, in float64
+    generator = torch.Generator().manual_seed(0)
+    probabilities = torch.rand(2, 3, 6, 6, dtype=torch.float64, generator=generator).requires_grad_()
+    value = torch.rand(2, 3, 6, 4, dtype=torch.float64, generator=generator).requires_grad_()
+    dropped = torch.rand(2, 3, 6, 6, generator=generator) < 0.3
+    assert torch.autograd.gradcheck(lambda p, v: DroppedAttention.apply(p, dropped, v)[0], (probabilities, value))
+    output, kept = DroppedAttention.apply(probabilities, dropped, value)
+    torch.testing.assert_close(output, torch.where(dropped, 0.0, probabilities) @ value, atol=0, rtol=0)
+    assert not kept.requires_grad and torch.equal(kept, torch.where(dropped, 0.0, probabilities))
+
+
+def test_dropped_attention_keeps_no_dropped_out_copy_for_backward():
+    attention = GPT1Attention(GPT1Config(n_embd=64, n_head=4, attn_pdrop=0.1), 0).train()
+    query, key, value = (torch.randn(2, 4, 24, 16, requires_grad=True) for _ in range(3))
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        eager_attention_forward(attention, query, key, value, None, scaling=0.25, dropout=0.1)
+    scores_sized = [t for t in saved if t.shape == (2, 4, 24, 24) and t.is_floating_point()]
+    # the softmax's probabilities only: the dropped-out copy is made again in backward
+    assert len({t.data_ptr() for t in scores_sized}) == 1
 
 
 def test_eager_dropout_zeroes_probabilities_and_rescales_the_output():

@@ -43,8 +43,8 @@ units = sum(isinstance(module, FSDPModule) for module in model.modules())
 sharded = all(isinstance(parameter, DTensor) for parameter in model.parameters())
 tied = model.lm_head.weight is model.transformer.tokens_embed.weight
 
-optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.01)
-reference_optimizer = torch.optim.AdamW(reference.parameters(), lr=1e-2, weight_decay=0.01)
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.01, fused=True)  # as the scripts
+reference_optimizer = torch.optim.AdamW(reference.parameters(), lr=1e-2, weight_decay=0.01, fused=True)
 generator = torch.Generator().manual_seed(1)
 losses = []
 for step in range(3):

@@ -58,10 +58,10 @@ from .checks import (
     exit_with_error,
 )
 from .finetuning import (
+    adamw,
     checkpoint_number,
     checkpoints,
     first,
-    optimizer_groups,
     save_checkpoint,
     save_final,
     start_trackers,
@@ -670,9 +670,7 @@ def build(plan: RunPlan) -> Parts:
         args.per_device_train_batch_size, args.gradient_accumulation_steps, accelerator.num_processes,
         plan.total_updates / plan.updates_per_epoch,
     )  # fmt: skip
-    optimizer = torch.optim.AdamW(
-        optimizer_groups(model, args.weight_decay), lr=args.learning_rate, betas=(0.9, 0.999), eps=1e-8
-    )
+    optimizer = adamw(model, args.learning_rate, args.weight_decay)
     # stepped once per update here, not by Accelerate (which steps a prepared scheduler once per process)
     scheduler = get_cosine_schedule_with_warmup(optimizer, args.warmup_steps, plan.total_updates)
     accelerator.register_for_checkpointing(scheduler)
