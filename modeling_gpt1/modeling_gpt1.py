@@ -930,6 +930,10 @@ class LinearCrossEntropy(torch.autograd.Function):
     (as Liger's fused linear cross-entropy does), and backward scales them by the incoming gradient: no
     logits are recomputed, and the matmuls are the three a plain LM head's step does. Under autocast the
     matmuls run in autocast's dtype, as `nn.Linear` would.
+
+    Written here because the original's loss weighs tokens per sequence, and the fused losses at hand weigh
+    classes only: torch's `F.linear_cross_entropy` (2.13+; per-token losses recompute the logits in
+    backward, and `torch.compile` breaks its graph there) and Liger's fused linear cross-entropy (CUDA).
     """
 
     @staticmethod

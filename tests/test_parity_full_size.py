@@ -35,7 +35,7 @@ def test_full_size_double_heads_match_the_port():
     ids = torch.randint(0, 40478, (1, 2, 16), generator=torch.Generator().manual_seed(0))
     mc_token_ids = torch.tensor([[15, 9]])
     with torch.no_grad():
-        our_out = ours(ids, mc_token_ids=mc_token_ids)
+        our_out = ours(ids, mc_token_ids=mc_token_ids, output_logits=True)
         port_out = port(ids, mc_token_ids=mc_token_ids)
     torch.testing.assert_close(our_out.mc_logits, port_out.mc_logits, atol=TOLERANCE, rtol=0)
     torch.testing.assert_close(our_out.logits, port_out.logits, atol=TOLERANCE, rtol=0)
