@@ -79,6 +79,7 @@ if rank == 0:
         "loss_gap": (mean_loss[-1] - reference_loss.detach()).abs().item(),
         "tied_after_loading": loaded.lm_head.weight is loaded.transformer.tokens_embed.weight,
     }))
+dist.barrier()  # rank 1 waits for rank 0's save and load: tearing gloo down alone aborts the process (seen)
 dist.destroy_process_group()
 """
 
