@@ -160,9 +160,11 @@ class DroppedAttention(torch.autograd.Function):
 
 def eager_attention_with_sdpa_masks(module, query, key, value, attention_mask, **kwargs):
     """`eager_attention_forward` given the masks built for SDPA: boolean (True = attend), or None where the mask is
-    plain causal over as many keys as queries (SDPA then takes `is_causal`)."""
+    plain causal (SDPA then takes `is_causal`): each query sees the keys up to its own position, the latest last."""
     if attention_mask is None and query.shape[2] > 1:
-        attention_mask = torch.ones(query.shape[2], key.shape[2], dtype=torch.bool, device=query.device).tril()
+        query_length, key_length = query.shape[2], key.shape[2]
+        causal = torch.ones(query_length, key_length, dtype=torch.bool, device=query.device)
+        attention_mask = causal.tril(key_length - query_length)
     if attention_mask is not None and attention_mask.dtype == torch.bool:
         attention_mask = torch.where(attention_mask, 0.0, torch.finfo(query.dtype).min)
     return eager_attention_forward(module, query, key, value, attention_mask, **kwargs)

@@ -116,6 +116,22 @@ def test_attention_kernel_on_cpu(implementation, training, attn_pdrop, expected)
         assert function is ALL_ATTENTION_FUNCTIONS.get_interface(expected, eager_attention_forward)
 
 
+@pytest.mark.parametrize("key_length", [6, 9])
+def test_eager_kernel_reads_sdpas_masks_as_eager_ones(key_length):
+    # SDPA's helpers give None for plain causal attention and a boolean mask otherwise; with cached keys the
+    # queries are the latest positions
+    attention = GPT1Attention(GPT1Config(n_embd=64, n_head=4, attn_pdrop=0.0), 0).eval()
+    generator = torch.Generator().manual_seed(0)
+    query = torch.randn(2, 4, 6, 16, generator=generator)
+    key, value = (torch.randn(2, 4, key_length, 16, generator=generator) for _ in range(2))
+    keep = torch.ones(6, key_length, dtype=torch.bool).tril(key_length - 6)
+    additive = torch.zeros(6, key_length).masked_fill(~keep, torch.finfo(torch.float32).min)
+    expected, _ = eager_attention_forward(attention, query, key, value, additive, scaling=0.25)
+    for sdpa_mask in (None, keep[None, None]):
+        output, _ = eager_attention_with_sdpa_masks(attention, query, key, value, sdpa_mask, scaling=0.25)
+        torch.testing.assert_close(output, expected, atol=1e-6, rtol=0)
+
+
 def test_default_model_trains_on_cpu_as_fast_as_eager_with_the_same_numbers(tiny_config, make_ids):
     # built with defaults the model says sdpa; with dropout on CPU it runs the eager kernel: same draws, same loss
     default = GPT1LMHeadModel(tiny_config).train()
