@@ -10,7 +10,7 @@ is printed for ours, the port and the ratio ours/port. Tasks:
   random ids, in each dtype, the share of positions where both pick the same token, and in bf16 how far each
   is from ours' fp32 logits.
 - `train`: tokens/s of a training step (dropout on, forward with `labels=input_ids`, backward, AdamW step;
-  fused AdamW for both, as the Trainer's default `adamw_torch_fused` and the scripts run it),
+  the scripts' fused AdamW for both, `training.finetuning.adamw`, as the Trainer's default is fused too),
   warm-up steps excluded, median of `--steps` timed steps run alternately; on CUDA also MFU against the
   bf16 matmul peak measured here. `--torch_compile` compiles both models with inductor first. On CUDA, a
   bf16 row with ours on `flash_attention_2` where `flash_attn` is importable (a printed reason where not).
@@ -46,12 +46,14 @@ import torch
 
 from modeling_gpt1 import GPT1Config, GPT1DoubleHeads, GPT1LMHeadModel
 from modeling_gpt1.convert import to_openai_gpt
+from modeling_gpt1.training.finetuning import adamw
 from modeling_gpt1.training.throughput import flops_per_token
 
 MODELS = ("ours", "port")
 RACE_CHOICES = 4
 LM_COEF = 0.5  # the paper's auxiliary-loss weight, GPT1Config's default
 LEARNING_RATE = 2.5e-4  # the paper's maximum learning rate
+WEIGHT_DECAY = 0.01  # the scripts' default
 MIB = 2**20
 MB = 1e6
 
@@ -180,12 +182,6 @@ def median_seconds(calls, warmup, runs, device):
     return {name: statistics.median(values) for name, values in seconds.items()}, results
 
 
-def fused_adamw(model):
-    """The optimizer both models train with: AdamW with PyTorch's fused kernel, as the Trainer's default and the
-    scripts use it."""
-    return torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, fused=True)
-
-
 def train_step(model, optimizer, input_ids, dtype):
     """One language-modelling step: forward with labels, backward, AdamW."""
     with precision(input_ids.device, dtype):
@@ -269,7 +265,7 @@ def time_training(args, device, models, optimizers, input_ids, dtype, peak, what
 def bench_train(args, device):
     """Training tokens/s of both models in each dtype, and MFU on CUDA; then ours with flash attention."""
     models = build_models(device, args.seed, args.attn_implementation, args.config_overrides)
-    optimizers = {name: fused_adamw(model) for name, model in models.items()}
+    optimizers = {name: adamw(model, LEARNING_RATE, WEIGHT_DECAY) for name, model in models.items()}
     for model in models.values():
         model.train()
     ours = models["ours"]  # not compiled: its attention backend is switched below
@@ -388,7 +384,7 @@ def step_memory(name, device_name, dtype, args, task):
     model = models.pop(name).train()
     del models  # the other model
     gc.collect()
-    optimizer = fused_adamw(model)
+    optimizer = adamw(model, LEARNING_RATE, WEIGHT_DECAY)
     if task == "train":
         step = partial(
             train_step,
@@ -439,7 +435,7 @@ def bench_memory(args, device, task="train"):
 def bench_finetune(args, device):
     """Fine-tuning tokens/s of both models at RACE's shape in each dtype, then each one's peak step memory."""
     models = build_finetune_models(device, args.seed, args.attn_implementation, args.config_overrides)
-    optimizers = {name: fused_adamw(model) for name, model in models.items()}
+    optimizers = {name: adamw(model, LEARNING_RATE, WEIGHT_DECAY) for name, model in models.items()}
     for model in models.values():
         model.train()
     print(f"ours: {models['ours'].config._attn_implementation} attention; port: its own eager attention")

@@ -132,7 +132,7 @@ def test_eager_kernel_reads_sdpas_masks_as_eager_ones(key_length):
         torch.testing.assert_close(output, expected, atol=1e-6, rtol=0)
 
 
-def test_default_model_trains_on_cpu_as_fast_as_eager_with_the_same_numbers(tiny_config, make_ids):
+def test_default_model_trains_on_cpu_through_the_eager_kernel_with_the_same_numbers(tiny_config, make_ids):
     # built with defaults the model says sdpa; with dropout on CPU it runs the eager kernel: same draws, same loss
     default = GPT1LMHeadModel(tiny_config).train()
     eager = copy.deepcopy(default)
