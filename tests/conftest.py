@@ -22,6 +22,16 @@ os.environ["PYTHONWARNINGS"] = ",".join(
     f"error::{category}:{module}" for category in ("DeprecationWarning", "FutureWarning") for module in OWN_MODULES
 )
 
+# PyTorch 2.13's compiled CPU flex-attention kernel, vectorised for AVX2 (CPUs without AVX-512), gives wrong outputs
+# for some sequence lengths (24 or 72 tokens at head size 8, not 16 or 64): reproduced with torch's own
+# `flex_attention` and `create_block_mask` against its SDPA, no model code involved. The flex tests' comparisons
+# with eager attention are expected to fail there; on AVX-512 CPUs they pass, as they must.
+FLEX_KERNEL_WRONG_ON_AVX2 = pytest.mark.xfail(
+    torch.backends.cpu.get_cpu_capability() == "AVX2",
+    reason="PyTorch 2.13's compiled CPU flex attention is wrong for some lengths on AVX2-only CPUs",
+    strict=False,
+)
+
 VOCAB_SIZE = 100
 PAD, START, DELIMITER, EXTRACT = 0, 97, 98, 99
 TOKEN_LOW, TOKEN_HIGH = 1, 97  # ordinary tokens: no pad and no fine-tuning token

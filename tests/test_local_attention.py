@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 import torch
-from conftest import PAD, TINY_CONFIG
+from conftest import FLEX_KERNEL_WRONG_ON_AVX2, PAD, TINY_CONFIG
 from transformers import DynamicCache, GPT2Config, GPT2LMHeadModel
 
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel
@@ -36,7 +36,10 @@ BACKENDS = [
     "sdpa",
     pytest.param(
         "flex_attention",
-        marks=pytest.mark.skipif(not flex_attention_runs_on_cpu(), reason="flex attention does not run on CPU here"),
+        marks=[
+            pytest.mark.skipif(not flex_attention_runs_on_cpu(), reason="flex attention does not run on CPU here"),
+            FLEX_KERNEL_WRONG_ON_AVX2,
+        ],
     ),
 ]
 
@@ -240,6 +243,7 @@ def test_the_context_is_as_long_as_n_positions(make_ids):
 
 
 @pytest.mark.skipif(not flex_attention_runs_on_cpu(), reason="flex attention does not run on CPU here")
+@FLEX_KERNEL_WRONG_ON_AVX2
 def test_dense_cached_decoding_with_flex_attention(make_ids):
     """The cache under flex attention, where this CPU build compiles it: the dense model, prefill then steps."""
     model = local_model("flex_attention", layer_types=None, sliding_window=None)
