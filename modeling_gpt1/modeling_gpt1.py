@@ -20,7 +20,6 @@ conversion); position ids follow the padding mask, so left-padded batches are ri
 import copy
 import functools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,16 +157,11 @@ class DroppedAttention(torch.autograd.Function):
         return grad_probabilities, None, grad_value
 
 
-def eager_attention_with_sdpa_masks(module, query, key, value, attention_mask, **kwargs):
-    """`eager_attention_forward` given the masks built for SDPA: boolean (True = attend), or None where the mask is
-    plain causal (SDPA then takes `is_causal`): each query sees the keys up to its own position, the latest last."""
-    if attention_mask is None and query.shape[2] > 1:
-        query_length, key_length = query.shape[2], key.shape[2]
-        causal = torch.ones(query_length, key_length, dtype=torch.bool, device=query.device)
-        attention_mask = causal.tril(key_length - query_length)
-    if attention_mask is not None and attention_mask.dtype == torch.bool:
-        attention_mask = torch.where(attention_mask, 0.0, torch.finfo(query.dtype).min)
-    return eager_attention_forward(module, query, key, value, attention_mask, **kwargs)
+def runs_eager_kernel(config: GPT1Config, training: bool, device: torch.device) -> bool:
+    """Whether a model configured for SDPA runs `eager_attention_forward` instead: in training with attention dropout
+    on CPU, where PyTorch's fused CPU kernels take no dropout and SDPA's unfused fallback is slower and keeps more
+    memory than the eager kernel, which computes the same. Other devices, evaluation and other backends keep theirs."""
+    return config._attn_implementation == "sdpa" and training and config.attn_pdrop > 0 and device.type == "cpu"
 
 
 class GPT1Attention(nn.Module):
@@ -205,7 +199,12 @@ class GPT1Attention(nn.Module):
         if cache is not None:
             key, value = cache.update(key, value, self.layer_idx)
 
-        attention_interface = self._attention_function(query)
+        if runs_eager_kernel(self.config, self.training, query.device):
+            attention_interface = eager_attention_forward  # with the trunk's masks made eager ones
+        else:
+            attention_interface = ALL_ATTENTION_FUNCTIONS.get_interface(
+                self.config._attn_implementation, eager_attention_forward
+            )
         attn_output, attn_weights = attention_interface(
             self,
             query,
@@ -220,21 +219,6 @@ class GPT1Attention(nn.Module):
         # [batch, seq, heads, head_dim] -> [batch, seq, hidden]
         attn_output = attn_output.reshape(*input_shape, -1)
         return self.resid_dropout(self.c_proj(attn_output)), attn_weights
-
-    def _attention_function(self, query: torch.Tensor) -> Callable:
-        """The configured backend's attention function, except for SDPA in training with attention dropout on CPU:
-        PyTorch's fused CPU kernels take no dropout, and SDPA's unfused fallback is slower and keeps more memory
-        than `eager_attention_forward`, which computes the same. Other devices, evaluation and explicit backends
-        are left as configured."""
-        implementation = self.config._attn_implementation
-        if implementation == "sdpa" and self.training and self.attention_dropout > 0 and query.device.type == "cpu":
-            if not is_torchdynamo_compiling():  # dynamo traces no logging call
-                logger.info_once(
-                    "GPT-1 attention: training on CPU with attention dropout runs the eager kernel where SDPA is "
-                    "configured (PyTorch's CPU SDPA has no fused dropout); set attn_implementation='eager' to say so"
-                )
-            return eager_attention_with_sdpa_masks
-        return ALL_ATTENTION_FUNCTIONS.get_interface(implementation, eager_attention_forward)
 
 
 class GPT1MLP(nn.Module):
@@ -397,8 +381,16 @@ class GPT1Model(GPT1PreTrainedModel):
         elif position_ids is None:
             position_ids = torch.arange(past_length, past_length + seq_length, device=inputs_embeds.device)[None]
 
+        eager_kernel = runs_eager_kernel(self.config, self.training, inputs_embeds.device)
+        if eager_kernel and not is_torchdynamo_compiling():  # dynamo traces no logging call
+            logger.info_once(
+                "GPT-1 attention: training on CPU with attention dropout runs the eager kernel where SDPA is "
+                "configured (PyTorch's CPU SDPA has no fused dropout); set attn_implementation='eager' to say so"
+            )
         if masks is None:
-            masks = create_attention_masks(self.config, inputs_embeds, attention_mask, cache, mask_position_ids)
+            masks = create_attention_masks(
+                self.config, inputs_embeds, attention_mask, cache, mask_position_ids, eager_kernel
+            )
         hidden_states = self.drop(inputs_embeds + self.positions_embed(position_ids))
         for block in self.h:
             hidden_states = block(
@@ -563,7 +555,8 @@ class GPT1LMHeadModel(GPT1PreTrainedModel, GenerationMixin):
         """The masks generate builds ahead of each step for a compileable cache, keyed by layer type as the trunk
         reads them (transformers' own function needs `config.layer_types`, which is None for GPT-1)."""
         cache = cache_argument(cache, kwargs)
-        return create_attention_masks(config, inputs_embeds, attention_mask, cache, position_ids)
+        eager_kernel = runs_eager_kernel(config, self.training, inputs_embeds.device)
+        return create_attention_masks(config, inputs_embeds, attention_mask, cache, position_ids, eager_kernel)
 
     def _validate_generated_length(self, generation_config, input_ids_length, has_default_max_length):
         """transformers' length checks, plus refusing up front to generate past the learned positions."""
@@ -801,16 +794,25 @@ def create_attention_masks(
     attention_mask: torch.Tensor | None,
     cache: Cache | None,
     position_ids: torch.LongTensor | None,
+    eager_kernel: bool = False,
 ) -> dict[str, torch.Tensor | None]:
     """The attention mask of each layer type the model has (only the causal one for GPT-1), from transformers' helpers.
 
-    Each is None, a 4-D mask or a flex BlockMask, as the backend in `config._attn_implementation` takes it.
+    Each is None, a 4-D mask or a flex BlockMask, as the backend in `config._attn_implementation` takes it. With
+    `eager_kernel` (SDPA configured, the eager kernel run: `runs_eager_kernel`), SDPA's boolean masks are built even
+    where SDPA would take `is_causal` instead, and made additive (0 = attend, the dtype's minimum = masked), as
+    `eager_attention_forward` takes them.
     """
-    return {
+    masks = {}
+    for layer_type in dict.fromkeys(config.layer_types or ["full_attention"]):
         # positional: the cache's keyword is `cache` from transformers 5.24, `past_key_values` before
-        layer_type: MASK_FUNCTIONS[layer_type](config, inputs_embeds, attention_mask, cache, position_ids)
-        for layer_type in dict.fromkeys(config.layer_types or ["full_attention"])
-    }
+        mask = MASK_FUNCTIONS[layer_type](
+            config, inputs_embeds, attention_mask, cache, position_ids, allow_is_causal_skip=not eager_kernel
+        )
+        if eager_kernel and mask is not None and mask.dtype == torch.bool:
+            mask = torch.where(mask, 0.0, torch.finfo(inputs_embeds.dtype).min).to(inputs_embeds.dtype)
+        masks[layer_type] = mask
+    return masks
 
 
 def what_came(value) -> str:

@@ -4,16 +4,17 @@ import copy
 
 import pytest
 import torch
-from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+from conftest import FLEX_KERNEL_WRONG_ON_AVX2
 
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel
 from modeling_gpt1.modeling_gpt1 import (
     Dropout,
     DroppedAttention,
     GPT1Attention,
+    create_attention_masks,
     dropout_mask,
     eager_attention_forward,
-    eager_attention_with_sdpa_masks,
+    runs_eager_kernel,
 )
 
 TOLERANCE = 1e-5
@@ -96,40 +97,43 @@ def test_cpu_dropout_drops_with_probability_p_and_rescales():
 
 
 @pytest.mark.parametrize(
-    "implementation, training, attn_pdrop, expected",
+    "implementation, training, attn_pdrop, device, expected",
     [
-        ("sdpa", True, 0.1, "eager with sdpa masks"),  # PyTorch's CPU SDPA has no fused dropout
-        ("sdpa", False, 0.1, "sdpa"),
-        ("sdpa", True, 0.0, "sdpa"),
-        ("eager", True, 0.1, "eager"),
-        ("flex_attention", True, 0.1, "flex_attention"),
+        ("sdpa", True, 0.1, "cpu", True),  # PyTorch's CPU SDPA has no fused dropout
+        ("sdpa", True, 0.1, "cuda", False),
+        ("sdpa", False, 0.1, "cpu", False),
+        ("sdpa", True, 0.0, "cpu", False),
+        ("eager", True, 0.1, "cpu", False),
+        ("flex_attention", True, 0.1, "cpu", False),
     ],
 )
-def test_attention_kernel_on_cpu(implementation, training, attn_pdrop, expected):
+def test_eager_kernel_for_sdpa_training_with_dropout_on_cpu(implementation, training, attn_pdrop, device, expected):
     config = GPT1Config(n_embd=64, n_head=4, attn_pdrop=attn_pdrop)
     config._attn_implementation = implementation
-    attention = GPT1Attention(config, 0).train(training)
-    function = attention._attention_function(torch.zeros(1, 4, 2, 16))
-    if expected == "eager with sdpa masks":
-        assert function is eager_attention_with_sdpa_masks
-    else:
-        assert function is ALL_ATTENTION_FUNCTIONS.get_interface(expected, eager_attention_forward)
+    assert runs_eager_kernel(config, training, torch.device(device)) is expected
 
 
-@pytest.mark.parametrize("key_length", [6, 9])
-def test_eager_kernel_reads_sdpas_masks_as_eager_ones(key_length):
-    # SDPA's helpers give None for plain causal attention and a boolean mask otherwise; with cached keys the
-    # queries are the latest positions
-    attention = GPT1Attention(GPT1Config(n_embd=64, n_head=4, attn_pdrop=0.0), 0).eval()
-    generator = torch.Generator().manual_seed(0)
-    query = torch.randn(2, 4, 6, 16, generator=generator)
-    key, value = (torch.randn(2, 4, key_length, 16, generator=generator) for _ in range(2))
-    keep = torch.ones(6, key_length, dtype=torch.bool).tril(key_length - 6)
-    additive = torch.zeros(6, key_length).masked_fill(~keep, torch.finfo(torch.float32).min)
-    expected, _ = eager_attention_forward(attention, query, key, value, additive, scaling=0.25)
-    for sdpa_mask in (None, keep[None, None]):
-        output, _ = eager_attention_with_sdpa_masks(attention, query, key, value, sdpa_mask, scaling=0.25)
-        torch.testing.assert_close(output, expected, atol=1e-6, rtol=0)
+@pytest.mark.parametrize("past_length", [0, 3])
+@pytest.mark.parametrize("left_padding", [0, 2])
+def test_masks_for_the_eager_kernel_are_eagers_own(tiny_config, make_ids, past_length, left_padding):
+    # where SDPA is configured but the eager kernel runs, the trunk builds SDPA's masks, never None (SDPA's
+    # `is_causal`), made additive: the masks transformers builds for eager, with cached keys and padding too
+    model = GPT1LMHeadModel(tiny_config).eval()
+    cache = None
+    if past_length:
+        cache = model(make_ids(2, past_length, seed=1), use_cache=True).cache
+    attention_mask = torch.ones(2, past_length + 6, dtype=torch.long)
+    attention_mask[0, :left_padding] = 0
+    inputs_embeds = torch.zeros(2, 6, tiny_config.n_embd)
+    for padding in (attention_mask, None if left_padding == 0 else attention_mask):
+        tiny_config._attn_implementation = "sdpa"
+        for_eager_kernel = create_attention_masks(tiny_config, inputs_embeds, padding, cache, None, eager_kernel=True)
+        tiny_config._attn_implementation = "eager"
+        eager = create_attention_masks(tiny_config, inputs_embeds, padding, cache, None)
+        assert for_eager_kernel.keys() == eager.keys()
+        for layer_type, mask in eager.items():
+            assert mask is not None and for_eager_kernel[layer_type].dtype == mask.dtype
+            torch.testing.assert_close(for_eager_kernel[layer_type].expand_as(mask), mask, atol=0, rtol=0)
 
 
 def test_default_model_trains_on_cpu_through_the_eager_kernel_with_the_same_numbers(tiny_config, make_ids):
@@ -188,6 +192,7 @@ def test_eager_dropout_zeroes_probabilities_and_rescales_the_output():
     torch.testing.assert_close(output, (weights @ value / 0.75).transpose(1, 2))
 
 
+@FLEX_KERNEL_WRONG_ON_AVX2
 def test_flex_attention_matches_eager_with_and_without_padding(tiny_config, make_ids):
     eager, flex = eager_and_sdpa(tiny_config)
     flex.set_attn_implementation("flex_attention")
