@@ -46,6 +46,8 @@ logger = logging.get_logger(__name__)
 IGNORE_INDEX = -100
 # rows of LM logits the fine-tuning LM loss holds at once: 1,024 x 40,481 fp32 logits are 166 MB
 LM_LOSS_CHUNK_ROWS = 1024
+# rows of fp32 temporaries the pretraining loss holds at once over given logits: 128 x 40,478 are 21 MB
+LOGITS_CHUNK_ROWS = 128
 # the index dtypes nn.Embedding and tensor indexing both take
 INDEX_DTYPES = (torch.int64, torch.int32)
 
@@ -78,6 +80,12 @@ def dropout_mask(shape: torch.Size, p: float, device: torch.device) -> torch.Ten
     return (draws.view(torch.int16)[:numel] < round(p * 65536) - 32768).view(shape)
 
 
+def zeroed(dropped: torch.Tensor, tensor: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """`tensor` with the `dropped` elements set to 0: one pass. The zero is a 0-dim tensor of `tensor`'s dtype: given
+    as a Python number, `torch.where` runs a promoting loop that takes twice as long on CPU."""
+    return torch.where(dropped, tensor.new_zeros(()), tensor, out=out)
+
+
 class Dropout(nn.Dropout):
     """`nn.Dropout` that, on CPU, draws its mask with `dropout_mask` and keeps it as 1 byte an element for
     backward (PyTorch's CPU dropout draws a float per element and keeps a float mask). Elsewhere, and under
@@ -87,7 +95,7 @@ class Dropout(nn.Dropout):
         if not self.training or self.p == 0 or hidden_states.device.type != "cpu" or is_torchdynamo_compiling():
             return super().forward(hidden_states)
         dropped = dropout_mask(hidden_states.shape, self.p, hidden_states.device)
-        return torch.where(dropped, 0.0, hidden_states) * (1.0 / (1.0 - self.p))
+        return zeroed(dropped, hidden_states).mul_(1.0 / (1.0 - self.p))
 
 
 def eager_attention_forward(
@@ -140,7 +148,7 @@ class DroppedAttention(torch.autograd.Function):
         enabled = torch.is_autocast_enabled(device_type)
         ctx.matmul_dtype = torch.get_autocast_dtype(device_type) if enabled else value.dtype
         with torch.autocast(device_type, enabled=False):
-            kept = torch.where(dropped, 0.0, probabilities)  # one pass, where masked_fill copies then fills
+            kept = zeroed(dropped, probabilities)  # one pass, where masked_fill copies then fills
             output = kept.to(ctx.matmul_dtype) @ value.to(ctx.matmul_dtype)
         ctx.save_for_backward(probabilities, dropped, value)
         ctx.mark_non_differentiable(kept)
@@ -151,8 +159,8 @@ class DroppedAttention(torch.autograd.Function):
         probabilities, dropped, value = ctx.saved_tensors
         grad_output = grad_output.to(ctx.matmul_dtype)
         grad_kept = grad_output @ value.to(ctx.matmul_dtype).transpose(-1, -2)
-        grad_probabilities = torch.where(dropped, 0.0, grad_kept).to(probabilities.dtype)
-        kept = torch.where(dropped, 0.0, probabilities).to(ctx.matmul_dtype)
+        grad_probabilities = zeroed(dropped, grad_kept, out=grad_kept).to(probabilities.dtype)  # in place
+        kept = zeroed(dropped, probabilities).to(ctx.matmul_dtype)
         grad_value = (kept.transpose(-1, -2) @ grad_output).to(value.dtype)
         return grad_probabilities, None, grad_value
 
@@ -505,7 +513,6 @@ class GPT1LMHeadModel(GPT1PreTrainedModel, GenerationMixin):
 
     def __init__(self, config: GPT1Config):
         super().__init__(config)
-        self.loss_type = "ForCausalLM"  # the shifted-token cross-entropy of transformers' loss registry
         self.transformer = GPT1Model(config)
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
         self.post_init()
@@ -540,7 +547,7 @@ class GPT1LMHeadModel(GPT1PreTrainedModel, GenerationMixin):
         logits = self.lm_head(hidden_states)
         loss = None
         if labels is not None:
-            loss = self.loss_function(logits, labels, vocab_size=self.config.vocab_size, **kwargs)
+            loss = causal_lm_loss(logits, labels, **kwargs)
         return CausalLMOutputWithPast(
             loss=loss,
             logits=logits,
@@ -924,6 +931,67 @@ def chunked_lm_loss(hidden_states: torch.Tensor, lm_head_weight: torch.Tensor, l
         rows = is_target.flatten().nonzero().squeeze(1)
         hidden_states, targets, row_weights = hidden_states[rows], targets[rows], row_weights[rows]
     return LinearCrossEntropy.apply(hidden_states, lm_head_weight, targets, row_weights)
+
+
+def causal_lm_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    num_items_in_batch: torch.Tensor | int | None = None,
+    shift_labels: torch.Tensor | None = None,
+    **kwargs,
+) -> torch.Tensor:
+    """transformers' `ForCausalLMLoss`: the cross-entropy of each position's logits against the next label (or
+    `shift_labels` as given), -100 left out, averaged over the labelled tokens or summed and divided by
+    `num_items_in_batch` (the Trainer's count over accumulated batches). Computed by `LogitsCrossEntropy`, which
+    keeps no log-softmax of the logits."""
+    if shift_labels is None:
+        shift_labels = F.pad(labels, (0, 1), value=IGNORE_INDEX)[..., 1:]  # token t is predicted at t - 1
+    targets = shift_labels.reshape(-1).to(logits.device)
+    loss = LogitsCrossEntropy.apply(logits.reshape(-1, logits.shape[-1]), targets)
+    if num_items_in_batch is None:
+        return loss / (targets != IGNORE_INDEX).sum()  # no labelled token: 0 / 0 = nan, as cross_entropy's mean
+    if isinstance(num_items_in_batch, torch.Tensor):
+        num_items_in_batch = num_items_in_batch.to(loss.device)
+    return loss / num_items_in_batch
+
+
+class LogitsCrossEntropy(torch.autograd.Function):
+    """`sum_i cross_entropy(logits[i], targets[i])` over the rows whose target is not -100, in fp32.
+
+    `F.cross_entropy` keeps the whole log-softmax for backward, and its backward makes a zero-filled
+    gradient and then another for the log-softmax: three vocabulary-wide tensors, 166 MB each for a 2 x 512
+    batch of GPT-1. This keeps the logits (which the caller holds anyway) and one log-normaliser a row, and
+    backward writes the gradient, softmax minus the one-hot target, straight into the one tensor it returns;
+    fp32 temporaries exist `LOGITS_CHUNK_ROWS` rows at a time.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, targets):
+        is_target = targets != IGNORE_INDEX
+        targets = targets.clamp(min=0)  # ignored rows index column 0, then count for nothing
+        log_normalisers = torch.empty(len(targets), dtype=torch.float32, device=logits.device)
+        for start in range(0, len(targets), LOGITS_CHUNK_ROWS):
+            rows = slice(start, start + LOGITS_CHUNK_ROWS)
+            log_normalisers[rows] = logits[rows].float().logsumexp(-1)
+        target_logits = logits.gather(1, targets[:, None]).squeeze(1).float()
+        ctx.save_for_backward(logits, targets, is_target, log_normalisers)
+        return torch.where(is_target, log_normalisers - target_logits, 0.0).sum()
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        logits, targets, is_target, log_normalisers = ctx.saved_tensors
+        row_scales = is_target * grad_loss.float()  # [rows]: 0 where no target
+        grad_logits = torch.empty_like(logits)
+        for start in range(0, len(targets), LOGITS_CHUNK_ROWS):
+            rows = slice(start, start + LOGITS_CHUNK_ROWS)
+            # fp32 logits: the softmax is written in place of the gradient; otherwise into an fp32 chunk, then copied
+            out = grad_logits[rows] if grad_logits.dtype == torch.float32 else None
+            grad = torch.sub(logits[rows].float(), log_normalisers[rows, None], out=out).exp_()
+            grad.scatter_add_(1, targets[rows, None], grad.new_full((grad.shape[0], 1), -1.0))
+            grad.mul_(row_scales[rows, None])
+            if out is None:
+                grad_logits[rows] = grad
+        return grad_logits, None
 
 
 class LinearCrossEntropy(torch.autograd.Function):

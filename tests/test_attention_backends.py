@@ -5,6 +5,7 @@ import copy
 import pytest
 import torch
 from conftest import FLEX_KERNEL_WRONG_ON_AVX2
+from transformers import DynamicCache
 
 from modeling_gpt1 import GPT1Config, GPT1LMHeadModel
 from modeling_gpt1.modeling_gpt1 import (
@@ -121,7 +122,8 @@ def test_masks_for_the_eager_kernel_are_eagers_own(tiny_config, make_ids, past_l
     model = GPT1LMHeadModel(tiny_config).eval()
     cache = None
     if past_length:
-        cache = model(make_ids(2, past_length, seed=1), use_cache=True).cache
+        cache = DynamicCache(config=tiny_config)
+        model(make_ids(2, past_length, seed=1), cache=cache, use_cache=True)
     attention_mask = torch.ones(2, past_length + 6, dtype=torch.long)
     attention_mask[0, :left_padding] = 0
     inputs_embeds = torch.zeros(2, 6, tiny_config.n_embd)
