@@ -19,7 +19,8 @@ is printed for ours, the port and the ratio ours/port. Tasks:
   Against the memory-bandwidth limit: the bytes a decoding step reads (every weight once; ours also its KV
   cache at the mean context length), this device's memory bandwidth measured in the same run (STREAM's
   triad over arrays far larger than the caches), the limit tokens/s = bandwidth / bytes per token, and each
-  model's share of it.
+  model's share of it; and the rate at which this device's matrix-vector products alone read the same weights
+  (every weight matrix once, nothing else), the ceiling a decoding step's projections meet on this hardware.
 - `memory`: peak memory of one training step, each model in a fresh process: how far the peak RSS (CPU,
   Linux) or `torch.cuda.max_memory_allocated` (CUDA) rises above what the weights and the AdamW state
   hold after a warm-up step.
@@ -219,6 +220,25 @@ def stream_bandwidth(device, runs=5):
     return 3 * a.nbytes / statistics.median(seconds)
 
 
+def matrix_vector_bandwidth(model, dtype, device, runs=5):
+    """Bytes/s at which this device's library reads the model's weights in matrix-vector products: one row through
+    every weight matrix (the LM head once), in order, with nothing else between them, the fastest a decoding step's
+    projections can run here (median of `runs`). In bf16 over bf16 copies, as autocast reads them."""
+    element_type = torch.bfloat16 if dtype == "bf16" else next(model.parameters()).dtype
+    layers = [module for module in model.modules() if isinstance(module, torch.nn.Linear)]
+    weights = [(layer.weight.detach().to(element_type), layer.bias) for layer in layers]
+    weights = [(weight, None if bias is None else bias.detach().to(element_type)) for weight, bias in weights]
+    rows = {w.shape[1]: torch.randn(1, w.shape[1], device=device, dtype=element_type) for w, _ in weights}
+
+    def products():
+        for weight, bias in weights:
+            torch.nn.functional.linear(rows[weight.shape[1]], weight, bias)
+
+    products()
+    seconds = [timed(products, device)[0] for _ in range(runs)]
+    return sum(w.nbytes + (0 if b is None else b.nbytes) for w, b in weights) / statistics.median(seconds)
+
+
 def decoding_bytes(model, dtype, context):
     """Bytes one decoding step reads, as (parameters, bytes an element, weights, KV cache): every parameter once, and
     keys and values of `context` positions in every layer. In bf16 both are 2 bytes an element: autocast keeps one
@@ -341,6 +361,12 @@ def bench_generate(args, device):
         report(f"generate {dtype} bandwidth-limit tokens/s", limit["ours"], limit["port"], "tok/s")
         share = {name: 100 * speed[name] / limit[name] for name in MODELS}
         report(f"generate {dtype} share of the limit", share["ours"], share["port"], "%")
+        products = matrix_vector_bandwidth(models["ours"], dtype, device)
+        print(
+            f"generate {dtype}: matrix-vector products alone read the weights at {products / 1e9:,.1f} GB/s here "
+            f"({100 * products / bandwidth:.1f}% of the triad's bandwidth); ours decodes at "
+            f"{100 * speed['ours'] * read['ours'] / products:.1f}% of that rate"
+        )
         copies = ", autocast's bf16 copies" if dtype == "bf16" else ""
         print(
             f"generate {dtype}: MB read per token = the weights once ({num_parameters:,} parameters x {element} B"
