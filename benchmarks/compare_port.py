@@ -225,9 +225,11 @@ def matrix_vector_bandwidth(model, dtype, device, runs=5):
     every weight matrix (the LM head once), in order, with nothing else between them, the fastest a decoding step's
     projections can run here (median of `runs`). In bf16 over bf16 copies, as autocast reads them."""
     element_type = torch.bfloat16 if dtype == "bf16" else next(model.parameters()).dtype
-    layers = [module for module in model.modules() if isinstance(module, torch.nn.Linear)]
-    weights = [(layer.weight.detach().to(element_type), layer.bias) for layer in layers]
-    weights = [(weight, None if bias is None else bias.detach().to(element_type)) for weight, bias in weights]
+    weights = [
+        (layer.weight.detach().to(element_type), None if layer.bias is None else layer.bias.detach().to(element_type))
+        for layer in model.modules()
+        if isinstance(layer, torch.nn.Linear)
+    ]
     rows = {w.shape[1]: torch.randn(1, w.shape[1], device=device, dtype=element_type) for w, _ in weights}
 
     def products():

@@ -127,7 +127,7 @@ CACHED_CASES = [
         for backend in ("eager", "sdpa")
     ),
     pytest.param(
-        None,
+        LAYER_ORDERS["all-local"],
         "flex_attention",
         id="all-local-flex_attention",
         marks=[
